@@ -109,7 +109,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     """Settings from the environment, with explicit (command-line) values winning when not None."""
     env = dict(os.environ) if env is None else env
     values: dict[str, Any] = {
-        "host": env.get("SPRUCE_HOST_BIND", DEFAULT_HOST),
+        "host": env.get("SPRUCE_BIND", DEFAULT_HOST),
         "port": int(env.get("SPRUCE_PORT", DEFAULT_PORT)),
         "data_dir": Path(env.get("SPRUCE_DATA_DIR", "spruce-data")),
         "api_keys": _read_api_keys(env),

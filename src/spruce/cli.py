@@ -1,0 +1,56 @@
+"""The ``spruce`` command."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from spruce.config import load_settings
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.group()
+@click.version_option(package_name="spruce")
+def main() -> None:
+    """Spruce: a self-hosted vector database that speaks Pinecone's API."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1; env SPRUCE_BIND).")
+@click.option("--port", type=int, default=None, help="Port (default 5080; env SPRUCE_PORT).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where indexes, the catalog and import checkpoints live (default ./spruce-data).")
+@click.option("--allow-insecure", is_flag=True, default=None,
+              help="Allow binding a non-loopback address with no API keys configured.")
+@click.option("--log-level", default=None, type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(host: str | None, port: int | None, data_dir: Path | None, allow_insecure: bool | None,
+          log_level: str | None) -> None:
+    """Start the server."""
+    import uvicorn
+
+    from spruce.api.app import create_app
+
+    settings = load_settings(host=host, port=port, data_dir=data_dir, allow_insecure=allow_insecure,
+                             log_level=log_level)
+    if not settings.api_keys and not _is_loopback(settings.host) and not settings.allow_insecure:
+        click.echo(
+            f"Refusing to bind {settings.host} with no API keys configured: anyone on the network could read and "
+            "write every index. Set SPRUCE_API_KEYS (or SPRUCE_API_KEYS_FILE), or pass --allow-insecure.",
+            err=True,
+        )
+        sys.exit(2)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                access_log=False)

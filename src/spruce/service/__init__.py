@@ -1,0 +1,1 @@
+"""The operations behind the HTTP edge: indexes, vectors, imports. Validation lives here, wire shapes do not."""

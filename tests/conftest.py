@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.server import SpruceServer
+
+
+@pytest.fixture
+def spruce(tmp_path: Path) -> Iterator[SpruceServer]:
+    """A fresh server with its own data dir, stopped after the test."""
+    server = SpruceServer(tmp_path / "data").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_spruce(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SpruceServer]:
+    """One server for a whole module of tests that do not restart it."""
+    server = SpruceServer(tmp_path_factory.mktemp("spruce") / "data").start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,104 @@
+"""Per-RowSet query planning: filter mask first, then exact scan or ANN walk, whichever keeps recall.
+
+An HNSW walk with a bitmap selector only finds admissible rows among the nodes it visits, so its recall drops as
+the filter gets selective (measured: <= 0.19 at 0.1%). When few rows match, scoring exactly those rows is both
+exact and cheap (a gather + one matrix-vector product); otherwise the walk's efSearch grows with 1/selectivity so
+it still meets top_k admissible rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spruce.engine.config import EngineConfig
+from spruce.engine.filters import Filter, evaluate
+from spruce.engine.rowset import RowSet
+
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+_MAX_EF = 4096
+
+
+@dataclass(slots=True)
+class Query:
+    top_k: int
+    metric: str
+    vector: np.ndarray | None  # float32; already unit-length for cosine
+    sparse_indices: np.ndarray | None
+    sparse_values: np.ndarray | None
+    flt: Filter | None
+
+    @property
+    def ascending(self) -> bool:
+        return self.metric == "euclidean" and self.vector is not None
+
+
+def live_mask(rs: RowSet, deleted: np.ndarray | None, flt: Filter | None) -> np.ndarray | None:
+    """Rows that are live and match ``flt``; None means every row."""
+    mask = None if deleted is None else ~deleted
+    if flt is not None:
+        fm = evaluate(flt, rs.cols)
+        mask = fm if mask is None else fm & mask
+    return mask
+
+
+def search(rs: RowSet, deleted: np.ndarray | None, q: Query, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Best ``top_k`` (rows, scores) of one RowSet, best first."""
+    if rs.n == 0:
+        return _EMPTY
+    mask = live_mask(rs, deleted, q.flt)
+    m = rs.n if mask is None else int(np.count_nonzero(mask))
+    if m == 0:
+        return _EMPTY
+    exact = (
+        q.sparse_indices is not None
+        or q.vector is None
+        or rs.ann is None
+        or m <= max(cfg.exact_max_rows, cfg.exact_max_fraction * rs.n)
+    )
+    if not exact:
+        assert rs.ann is not None and q.vector is not None
+        base = max(cfg.ef_search, 2 * q.top_k)
+        ef = min(_MAX_EF, int(base * (rs.n / m) ** 0.75)) if m < rs.n else base
+        bitmap = None if mask is None or m == rs.n else np.packbits(mask, bitorder="little")
+        return rs.ann.search(q.vector, min(q.top_k, m), ef, bitmap)
+    rows = None if mask is None or m == rs.n else np.flatnonzero(mask)
+    scores = exact_scores(rs, rows, q)
+    best = top_k(scores, q.top_k, q.ascending)
+    return (best if rows is None else rows[best]), scores[best]
+
+
+def exact_scores(rs: RowSet, rows: np.ndarray | None, q: Query) -> np.ndarray:
+    scores: np.ndarray | None = None
+    if q.vector is not None and rs.vectors is not None:
+        vecs = rs.vectors if rows is None else rs.vectors[rows]
+        norms = rs.norms if rows is None else rs.norms[rows]  # type: ignore[index]
+        dots = vecs @ q.vector
+        if q.metric == "cosine":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scores = np.where(norms > 0, dots / norms, 0.0).astype(np.float32)
+        elif q.metric == "euclidean":
+            scores = np.maximum(norms * norms - 2 * dots + float(q.vector @ q.vector), 0.0)
+        else:
+            scores = dots
+    if q.sparse_indices is not None and q.sparse_values is not None:
+        sp = rs.sparse
+        n = rs.n if rows is None else len(rows)
+        if sp is None:
+            sparse = np.zeros(n, dtype=np.float32)
+        else:
+            full = sp.scores(rs.n, q.sparse_indices, q.sparse_values)
+            sparse = full if rows is None else full[rows]
+        scores = sparse if scores is None else scores + sparse
+    assert scores is not None
+    return scores
+
+
+def top_k(scores: np.ndarray, k: int, ascending: bool) -> np.ndarray:
+    """Positions of the best k scores, best first."""
+    key = scores if ascending else -scores
+    if len(key) > k:
+        part = np.argpartition(key, k - 1)[:k]
+        return part[np.argsort(key[part], kind="stable")]
+    return np.argsort(key, kind="stable")

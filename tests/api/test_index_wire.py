@@ -19,7 +19,8 @@ def test_legacy_create_round_trips_to_both_shapes() -> None:
     legacy = render_index(index, "2025-10", HOST)
     assert legacy == {
         "name": "x", "dimension": 8, "metric": "euclidean", "host": HOST,
-        "spec": {"serverless": {"cloud": "gcp", "region": "eu-west1"}},
+        "spec": {"serverless": {"cloud": "gcp", "region": "eu-west1",
+                                "read_capacity": {"mode": "OnDemand", "status": {"state": "Ready"}}}},
         "status": {"ready": True, "state": "Ready"}, "vector_type": "dense",
         "deletion_protection": "disabled", "tags": {"a": "b"},
     }

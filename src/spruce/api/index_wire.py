@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from spruce.api.versions import uses_schema_shape
+from spruce.api.versions import READ_CAPACITY_IN_SPEC, uses_schema_shape
 from spruce.api.wire import decode
 from spruce.catalog import IndexRecord
 from spruce.errors import InvalidArgument
@@ -139,6 +139,10 @@ def parse_configure(body: bytes) -> Configure:
     return decode(body, Configure) if body.strip() else Configure()
 
 
+# Serverless read capacity: on-demand, always ready. Required in the 2025-10 serverless spec.
+READ_CAPACITY = {"mode": "OnDemand", "status": {"state": "Ready"}}
+
+
 def render_index(index: IndexRecord, version: str, host: str) -> dict[str, Any]:
     status = {"ready": True, "state": "Ready"}
     if uses_schema_shape(version):
@@ -147,6 +151,7 @@ def render_index(index: IndexRecord, version: str, host: str) -> dict[str, Any]:
             "status": status,
             "schema": {"fields": index.schema_fields},
             "deployment": {"deployment_type": "managed", "cloud": index.cloud, "region": index.region},
+            "read_capacity": READ_CAPACITY,
             "deletion_protection": index.deletion_protection,
             "host": host,
             "tags": index.tags or None,
@@ -157,11 +162,13 @@ def render_index(index: IndexRecord, version: str, host: str) -> dict[str, Any]:
         "metric": index.metric,
         "host": host,
         "spec": {"serverless": {"cloud": index.cloud, "region": index.region}},
+        "deletion_protection": index.deletion_protection,
         "status": status,
         "vector_type": index.vector_type,
-        "deletion_protection": index.deletion_protection,
         "tags": index.tags or None,
     }
+    if version >= READ_CAPACITY_IN_SPEC:
+        shaped["spec"]["serverless"]["read_capacity"] = READ_CAPACITY
     if index.dimension is not None:
         shaped["dimension"] = index.dimension
     return {k: v for k, v in shaped.items() if v is not None}

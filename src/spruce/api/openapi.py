@@ -12,27 +12,29 @@ from spruce import __version__
 from spruce.api import wire
 from spruce.api.index_wire import Configure, LegacyCreate, SchemaCreate
 
-# Request body of each operation, by the name of its handler.
-_BODIES: dict[str, Any] = {
-    "create_index": LegacyCreate | SchemaCreate,
-    "configure_index": Configure,
-    "upsert": wire.UpsertRequest,
-    "query": wire.QueryRequest,
-    "delete": wire.DeleteRequest,
-    "update": wire.UpdateRequest,
-    "describe_index_stats": wire.StatsRequest,
-    "fetch_by_metadata": wire.FetchByMetadataRequest,
-    "create_namespace": wire.CreateNamespaceRequest,
-    "start_import": wire.StartImportRequest,
+# Request body (or bodies, one per API version shape) of each operation, by the name of its handler.
+_BODIES: dict[str, tuple[type, ...]] = {
+    "create_index": (LegacyCreate, SchemaCreate),
+    "configure_index": (Configure,),
+    "upsert": (wire.UpsertRequest,),
+    "query": (wire.QueryRequest,),
+    "delete": (wire.DeleteRequest,),
+    "update": (wire.UpdateRequest,),
+    "describe_index_stats": (wire.StatsRequest,),
+    "fetch_by_metadata": (wire.FetchByMetadataRequest,),
+    "create_namespace": (wire.CreateNamespaceRequest,),
+    "start_import": (wire.StartImportRequest,),
 }
 
 
 def build_openapi(routes: list[Route]) -> dict[str, Any]:
-    names = [name for name in _BODIES]
-    schemas, components = msgspec.json.schema_components(
-        [_BODIES[n] for n in names], ref_template="#/components/schemas/{name}"
-    )
-    body_schema = dict(zip(names, schemas, strict=True))
+    types = [t for bodies in _BODIES.values() for t in bodies]
+    schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
+    by_type = dict(zip(types, schemas, strict=True))
+    body_schema = {
+        name: by_type[bodies[0]] if len(bodies) == 1 else {"oneOf": [by_type[t] for t in bodies]}
+        for name, bodies in _BODIES.items()
+    }
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         name = route.endpoint.__name__

@@ -7,6 +7,7 @@ from starlette.requests import Request
 OLDEST = "2025-04"
 SCHEMA_SHAPE = "2026-07"  # from here on the index object has `schema`/`deployment` instead of `dimension`/`spec`
 UPDATE_BY_FILTER = "2025-10"
+READ_CAPACITY_IN_SPEC = "2025-10"
 
 
 def api_version(request: Request) -> str:

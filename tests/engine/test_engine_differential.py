@@ -140,7 +140,7 @@ class Harness:
         assert ns.count() == len(self.model)
         assert self.engine.open_index("ix").namespaces()[self.ns_name] == len(self.model)
         ids = list(self.model)
-        probe = self.rng.sample(ids, min(20, len(ids))) + ["absent"]
+        probe = [*self.rng.sample(ids, min(20, len(ids))), "absent"]
         got = {r.id: r for r in ns.fetch(probe)}
         assert set(got) == set(probe) - {"absent"}
         for rid, rec in got.items():

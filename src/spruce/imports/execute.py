@@ -151,11 +151,10 @@ class ImportExecution:
             self._import_namespace(namespace)
 
     def _import_namespace(self, plan: NamespacePlan) -> None:
-        counts = self._counts[plan.namespace]
         start = plan.resume
         first_file = start.file if start else 0
         if first_file >= len(plan.files):
-            self._require_rows(plan, counts)
+            self._require_rows(plan)
             return
         pending = _Pending()
         position = (first_file, start.row if start else 0)
@@ -180,10 +179,10 @@ class ImportExecution:
                 self._pause()
             position = (file_no + 1, 0)
         self._commit(plan, pending, position, force=True)
-        self._require_rows(plan, counts)
+        self._require_rows(plan)
 
-    def _require_rows(self, plan: NamespacePlan, counts: _Counts) -> None:
-        if counts.imported == 0:
+    def _require_rows(self, plan: NamespacePlan) -> None:
+        if self._counts[plan.namespace].imported == 0:
             raise ImportFailure(all_skipped(plan.namespace))
 
     def _batches(self, plan: NamespacePlan, file_no: int, skip: int) -> Iterator[tuple[int, pa.RecordBatch]]:

@@ -7,6 +7,8 @@ import pytest
 
 from tests.server import SpruceServer
 
+pytest_plugins = ["tests.emulators"]
+
 
 @pytest.fixture
 def spruce(tmp_path: Path) -> Iterator[SpruceServer]:

@@ -116,8 +116,10 @@ def s3_emulator() -> Iterator[Emulator]:
 
     def put(path: str, data: bytes) -> None:
         # pyarrow always uploads through multipart uploads, which moto answers with INTERNAL_FAILURE embedded
-        # in a 200; a plain PUT (moto does not check signatures) avoids that.
-        request = urllib.request.Request(f"{endpoint}/{path}", data=data, method="PUT")
+        # in a 200; a plain PUT (moto does not check signatures) avoids that. The explicit content type keeps
+        # urllib from declaring a form body, which the server then tries to parse.
+        headers = {"Content-Type": "application/octet-stream"}
+        request = urllib.request.Request(f"{endpoint}/{path}", data=data, method="PUT", headers=headers)
         urllib.request.urlopen(request, timeout=10).close()
 
     fs = pafs.S3FileSystem(

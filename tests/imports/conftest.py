@@ -86,9 +86,11 @@ class Stack:
 
 
 def open_stack(settings: Settings, **runner_options: object) -> Stack:
+    """``runner_options`` go to ImportRunner; ``env`` (the server's environment) defaults to empty."""
     catalog = Catalog(settings.catalog_path)
     engine = Engine(str(settings.index_root), background=False)
-    runner = ImportRunner(catalog, engine, settings, env={}, **runner_options)  # type: ignore[arg-type]
+    options = {"env": {}, **runner_options}
+    runner = ImportRunner(catalog, engine, settings, **options)  # type: ignore[arg-type]
     runner.start()
     return Stack(settings, catalog, engine, runner, dict(runner_options))
 

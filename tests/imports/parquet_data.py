@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 SPARSE_TYPE = pa.struct([("indices", pa.list_(pa.uint32())), ("values", pa.list_(pa.float32()))])
@@ -41,14 +40,16 @@ def rows_table(rows: list[dict[str, Any]], schema: pa.Schema | None = None) -> p
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def write(table: pa.Table, path: Path | str, fs: pafs.FileSystem | None = None, **options: Any) -> str:
-    if fs is None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, str(path), **options)
-    else:
-        with fs.open_output_stream(str(path)) as out:
-            pq.write_table(table, out, **options)
+def write(table: pa.Table, path: Path | str, **options: Any) -> str:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, str(path), **options)
     return str(path)
+
+
+def parquet_bytes(table: pa.Table, **options: Any) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, **options)
+    return sink.getvalue().to_pybytes()
 
 
 def uri(path: Path) -> str:

@@ -79,9 +79,7 @@ def _cloud_prefix(raw_path: str, uri: str) -> str:
     if segments and segments[-1] == "":
         segments.pop()
     if any(s in ("", ".", "..") for s in segments):
-        raise InvalidArgument(
-            f'Invalid import uri "{uri}": the path must not contain empty, "." or ".." segments'
-        )
+        raise InvalidArgument(f'Invalid import uri "{uri}": the path must not contain empty, "." or ".." segments')
     return "/".join(unquote(s) for s in segments)
 
 
@@ -212,9 +210,7 @@ def _split_endpoint(url: str, default_scheme: str = "https") -> tuple[str, str]:
     return parts.netloc, parts.scheme.lower()
 
 
-def s3_options(
-    options: Mapping[str, Any], env: Mapping[str, str], *, from_integration: bool
-) -> dict[str, Any]:
+def s3_options(options: Mapping[str, Any], env: Mapping[str, str], *, from_integration: bool) -> dict[str, Any]:
     """S3FileSystem kwargs. An integration's credentials replace the environment's; endpoint and region fall
     back to the environment when the integration does not set them (an S3-compatible deployment usually
     configures its endpoint once for the whole server)."""
@@ -301,9 +297,7 @@ def _azure_endpoint_suffix(env: Mapping[str, str] | None) -> str:
     return AZURE_DEFAULT_SUFFIX
 
 
-def _azure_settings(
-    options: Mapping[str, Any], env: Mapping[str, str], from_integration: bool
-) -> dict[str, str]:
+def _azure_settings(options: Mapping[str, Any], env: Mapping[str, str], from_integration: bool) -> dict[str, str]:
     """Connection-string-shaped settings from an integration, else from the environment."""
     if from_integration:
         fields = parse_connection_string(options.get("connection_string", ""))
@@ -346,8 +340,7 @@ def azure_options(
     if configured and configured != account:
         # A key belongs to one account: sending it to another would only produce an opaque 403.
         raise ImportFailure(
-            f'The import uri names storage account "{account}", but the configured credentials are for '
-            f'"{configured}"'
+            f'The import uri names storage account "{account}", but the configured credentials are for "{configured}"'
         )
     kwargs: dict[str, Any] = {"account_name": account}
     if fields.get("AccountKey"):

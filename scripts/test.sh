@@ -13,7 +13,7 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
 
-npm install --silent --no-audit --no-fund >/dev/null
+npm ci --silent --no-audit --no-fund >/dev/null
 
 for version in 7.3.0 8.1.2; do
     venv=".sdk-venvs/pinecone-$version"

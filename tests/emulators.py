@@ -112,7 +112,7 @@ def s3_emulator() -> Iterator[Emulator]:
     proc = _start([binary, "-H", "127.0.0.1", "-p", str(port)], f"{endpoint}/moto-api/", lambda s: s == 200)
 
     def reset() -> None:
-        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=5)
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=60)
 
     def put(path: str, data: bytes) -> None:
         # pyarrow always uploads through multipart uploads, which moto answers with INTERNAL_FAILURE embedded
@@ -120,7 +120,7 @@ def s3_emulator() -> Iterator[Emulator]:
         # urllib from declaring a form body, which the server then tries to parse.
         headers = {"Content-Type": "application/octet-stream"}
         request = urllib.request.Request(f"{endpoint}/{path}", data=data, method="PUT", headers=headers)
-        urllib.request.urlopen(request, timeout=10).close()
+        urllib.request.urlopen(request, timeout=60).close()
 
     fs = pafs.S3FileSystem(
         access_key=S3_KEY,

@@ -41,6 +41,7 @@ class Settings:
     api_keys: frozenset[str] = frozenset()
     allow_insecure: bool = False
     import_workers: int = 2
+    import_max_rows_per_second: int = 0  # per running import; 0 = unlimited
     import_allowed_dirs: tuple[Path, ...] = ()
     integrations: dict[str, Integration] = field(default_factory=dict)
     log_level: str = "info"
@@ -115,6 +116,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         "api_keys": _read_api_keys(env),
         "allow_insecure": env.get("SPRUCE_ALLOW_INSECURE", "").lower() in ("1", "true", "yes"),
         "import_workers": int(env.get("SPRUCE_IMPORT_WORKERS", 2)),
+        "import_max_rows_per_second": int(env.get("SPRUCE_IMPORT_MAX_ROWS_PER_SECOND", 0)),
         "import_allowed_dirs": tuple(
             Path(p) for p in env.get("SPRUCE_IMPORT_ALLOWED_DIRS", "").split(os.pathsep) if p
         ),

@@ -86,6 +86,7 @@ class ImportExecution:
         *,
         batch_bytes: int = DEFAULT_BATCH_BYTES,
         yield_seconds: float = 0.0,
+        max_rows_per_second: int = 0,
     ) -> None:
         self.job, self.plan, self.index, self.catalog = job, plan, index, catalog
         self._interrupt = interrupt
@@ -97,6 +98,12 @@ class ImportExecution:
         # Rows per read batch: about batch_bytes of dense vectors; sparse rows are assumed small.
         row_bytes = (self._dimension or 64) * 4 + 128
         self._batch_rows = max(256, min(200_000, batch_bytes // row_bytes))
+        # An operator's rate limit (0 = none) paces rows read. Reads then come in quarter-second batches so the
+        # pace is smooth and a cancel is seen at once; commits still follow batch_rows / COMMIT_INTERVAL_SECONDS,
+        # so a slow import does not litter the namespace with tiny segments.
+        self._rate = max(0, max_rows_per_second)
+        self._read_rows = min(self._batch_rows, max(1, self._rate // 4)) if self._rate else self._batch_rows
+        self._paced_rows, self._paced_since = 0, time.monotonic()
         self._counts = {n.namespace: _resumed_counts(n) for n in plan.namespaces}
         self._touched = {n.namespace for n in plan.namespaces if n.resume is not None}
 
@@ -176,7 +183,7 @@ class ImportExecution:
                 position = (file_no, file_row + batch.num_rows)
                 if pending.rows >= self._batch_rows or time.monotonic() - pending.since >= COMMIT_INTERVAL_SECONDS:
                     pending = self._commit(plan, pending, position)
-                self._pause()
+                self._pause(batch.num_rows)
             position = (file_no + 1, 0)
         self._commit(plan, pending, position, force=True)
         self._require_rows(plan)
@@ -201,7 +208,7 @@ class ImportExecution:
         try:
             row = first_row
             batches = parquet.iter_batches(
-                batch_size=self._batch_rows, row_groups=groups, columns=footer.plan.columns, use_threads=False
+                batch_size=self._read_rows, row_groups=groups, columns=footer.plan.columns, use_threads=False
             )
             for batch in batches:
                 if row + batch.num_rows <= skip:
@@ -218,10 +225,15 @@ class ImportExecution:
         finally:
             parquet.close()
 
-    def _pause(self) -> None:
+    def _pause(self, rows: int = 0) -> None:
         stop = self._interrupt()
         if stop is not None:
             raise stop
+        if self._rate:
+            self._paced_rows += rows
+            ahead = self._paced_since + self._paced_rows / self._rate - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
         if self._yield:
             time.sleep(self._yield)  # hands the GIL and a core to queries between batches
 

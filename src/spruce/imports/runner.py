@@ -169,7 +169,14 @@ class ImportRunner:
             plan = plan_import(import_id, job.uri, job.integration_id, index, self._settings, self._env)
             self._claim(key, running, plan)
             execution = ImportExecution(
-                job, plan, index, self._catalog, interrupt, batch_bytes=self._batch_bytes, yield_seconds=self._yield
+                job,
+                plan,
+                index,
+                self._catalog,
+                interrupt,
+                batch_bytes=self._batch_bytes,
+                yield_seconds=self._yield,
+                max_rows_per_second=self._settings.import_max_rows_per_second,
             )
             execution.run()
             execution.finish("Completed")

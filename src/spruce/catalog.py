@@ -53,6 +53,17 @@ CREATE TABLE IF NOT EXISTS import_counters (
     index_name TEXT PRIMARY KEY,
     last_id INTEGER NOT NULL
 );
+-- The first skipped records of each import, in the order they were met. (file, row) is the key so a resumed
+-- import that re-reads rows after its last checkpoint does not report them twice.
+CREATE TABLE IF NOT EXISTS import_skipped (
+    index_name TEXT NOT NULL,
+    import_id INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    record_id TEXT,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (index_name, import_id, file, row)
+);
 """
 
 
@@ -96,6 +107,27 @@ class ImportJob:
     @property
     def finished(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRecord:
+    """One row an import refused: where it was, its id when readable, and why."""
+
+    file: str  # as the user knows it: the import uri followed by the path below it
+    row: int  # 0-based row number within the file
+    id: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportTotals:
+    """Jobs of one index in one status, and what they imported and skipped (for /metrics)."""
+
+    index_name: str
+    status: str
+    jobs: int
+    records_imported: int
+    records_skipped: int
 
 
 _INDEX_COLUMNS = [f.name for f in fields(IndexRecord)]
@@ -168,6 +200,7 @@ class Catalog:
             self._db.execute("DELETE FROM indexes WHERE name = ?", (name,))
             self._db.execute("DELETE FROM imports WHERE index_name = ?", (name,))
             self._db.execute("DELETE FROM import_counters WHERE index_name = ?", (name,))
+            self._db.execute("DELETE FROM import_skipped WHERE index_name = ?", (name,))
             self._db.execute("COMMIT")
 
     # -- import jobs ------------------------------------------------------------------------------------------
@@ -250,3 +283,49 @@ class Catalog:
             self._db.execute("UPDATE imports SET cancel_requested = 1 WHERE index_name = ? AND id = ?",
                              (index_name, int(import_id)))
         return self.get_import(index_name, import_id)
+
+    def import_totals(self) -> list[ImportTotals]:
+        rows = self._rows(
+            "SELECT index_name, status, COUNT(*), SUM(records_imported), SUM(records_skipped) FROM imports "
+            "GROUP BY index_name, status ORDER BY index_name, status"
+        )
+        return [ImportTotals(*row) for row in rows]
+
+    # -- skipped-record reports -------------------------------------------------------------------------------
+
+    def add_skipped_records(self, index_name: str, import_id: str, records: list[SkippedRecord], limit: int) -> int:
+        """Keeps ``records`` until the import's report holds ``limit``; returns how many the report now holds."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                held = self._count_skipped(index_name, import_id)
+                for record in records:
+                    if held >= limit:
+                        break
+                    cursor = self._db.execute(
+                        "INSERT OR IGNORE INTO import_skipped (index_name, import_id, file, row, record_id, reason) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (index_name, int(import_id), record.file, record.row, record.id, record.reason),
+                    )
+                    held += cursor.rowcount
+            finally:
+                self._db.execute("COMMIT")
+        return held
+
+    def _count_skipped(self, index_name: str, import_id: str) -> int:
+        row = self._db.execute("SELECT COUNT(*) FROM import_skipped WHERE index_name = ? AND import_id = ?",
+                               (index_name, int(import_id))).fetchone()
+        return int(row[0])
+
+    def count_skipped_records(self, index_name: str, import_id: str) -> int:
+        with self._lock:
+            return self._count_skipped(index_name, import_id)
+
+    def skipped_records(self, index_name: str, import_id: str, limit: int) -> list[SkippedRecord]:
+        """The kept skipped records of an import, in the order the import met them."""
+        rows = self._rows(
+            "SELECT file, row, record_id, reason FROM import_skipped WHERE index_name = ? AND import_id = ? "
+            "ORDER BY rowid LIMIT ?",
+            (index_name, int(import_id), limit),
+        )
+        return [SkippedRecord(*row) for row in rows]

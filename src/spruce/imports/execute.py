@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -16,18 +17,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spruce.catalog import Catalog, ImportJob, utc_now
+from spruce.catalog import Catalog, ImportJob, SkippedRecord, utc_now
 from spruce.engine import BulkBatch, IndexStore
 from spruce.errors import ImportFailure
 from spruce.imports import checkpoint as ckpt
 from spruce.imports.plan import ImportPlan, NamespacePlan
-from spruce.imports.records import GoodRows, check_batch
+from spruce.imports.records import CheckedBatch, GoodRows, check_batch, explain_row, readable_id
 from spruce.imports.schema import open_parquet
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
 COMMIT_INTERVAL_SECONDS = 2.0  # a slow source still shows progress (and keeps a recent checkpoint)
+SKIPPED_REPORT_LIMIT = 100  # skipped records kept per import, with their reasons; the count covers them all
+RATE_WINDOW_SECONDS = 10.0  # rows/s is measured over this much recent progress
 
 
 class Interrupted(Exception):
@@ -106,6 +109,8 @@ class ImportExecution:
         self._paced_rows, self._paced_since = 0, time.monotonic()
         self._counts = {n.namespace: _resumed_counts(n) for n in plan.namespaces}
         self._touched = {n.namespace for n in plan.namespaces if n.resume is not None}
+        self._reported = catalog.count_skipped_records(job.index_name, job.id)  # a resumed run keeps its report
+        self._progress: deque[tuple[float, int]] = deque()  # (time, rows processed) over the rate window
 
     # -- progress --------------------------------------------------------------------------------------------------
 
@@ -117,8 +122,23 @@ class ImportExecution:
             total.replaced += c.replaced
         return total
 
+    @property
+    def rows_per_second(self) -> float:
+        """Rows read (imported or skipped) per second over the last few seconds."""
+        if len(self._progress) < 2:
+            return 0.0
+        (t0, p0), (t1, p1) = self._progress[0], self._progress[-1]
+        return (p1 - p0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def _note_progress(self, processed: int) -> None:
+        now = time.monotonic()
+        self._progress.append((now, processed))
+        while len(self._progress) > 2 and now - self._progress[0][0] > RATE_WINDOW_SECONDS:
+            self._progress.popleft()
+
     def report_progress(self) -> None:
         totals, rows = self._totals(), self.plan.total_rows
+        self._note_progress(totals.processed)
         percent = 100.0 if rows == 0 else min(100.0, totals.processed * 100.0 / rows)
         self.catalog.update_import(
             self.job.index_name,
@@ -179,6 +199,8 @@ class ImportExecution:
                     row, reason = checked.first_bad
                     self._commit(plan, pending, position)
                     raise ImportFailure(record_error(plan.shown_paths[file_no], file_row + row, reason))
+                if checked.bad:
+                    self._report_skipped(plan.shown_paths[file_no], file_row, batch, checked)
                 pending.add(checked.rows, checked.bad)
                 position = (file_no, file_row + batch.num_rows)
                 if pending.rows >= self._batch_rows or time.monotonic() - pending.since >= COMMIT_INTERVAL_SECONDS:
@@ -187,6 +209,20 @@ class ImportExecution:
             position = (file_no + 1, 0)
         self._commit(plan, pending, position, force=True)
         self._require_rows(plan)
+
+    def _report_skipped(self, shown_path: str, file_row: int, batch: pa.RecordBatch, checked: CheckedBatch) -> None:
+        """Keeps the first skipped records of the import, explained. Only these few rows cost Python work."""
+        room = SKIPPED_REPORT_LIMIT - self._reported
+        if room <= 0:
+            return
+        records = [
+            SkippedRecord(shown_path, file_row + row, readable_id(batch, row),
+                          explain_row(batch, row, code, self._dimension))
+            for row, code in checked.refused(room)
+        ]
+        self._reported = self.catalog.add_skipped_records(
+            self.job.index_name, self.job.id, records, SKIPPED_REPORT_LIMIT
+        )
 
     def _require_rows(self, plan: NamespacePlan) -> None:
         if self._counts[plan.namespace].imported == 0:

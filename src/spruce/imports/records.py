@@ -51,6 +51,14 @@ class CheckedBatch:
     rows: GoodRows | None  # None when no row passed
     bad: int
     first_bad: tuple[int, str] | None  # (row within the batch, reason) of the first refused row
+    reasons: np.ndarray | None = None  # reason code per row (OK = 0), kept only when some row was refused
+
+    def refused(self, limit: int) -> list[tuple[int, int]]:
+        """(row within the batch, reason code) of the first ``limit`` refused rows."""
+        if self.reasons is None or limit <= 0:
+            return []
+        rows = np.flatnonzero(self.reasons != OK)[:limit]
+        return [(int(r), int(self.reasons[r])) for r in rows]
 
 
 def check_batch(
@@ -82,8 +90,9 @@ def check_batch(
     if bad and explain:
         row = int(np.flatnonzero(~good)[0])
         first_bad = (row, explain_row(batch, row, int(reason[row]), dimension))
+    reasons = reason if bad else None
     if bad == n:
-        return CheckedBatch(None, bad, first_bad)
+        return CheckedBatch(None, bad, first_bad, reasons)
 
     if bad == 0:
         rows = GoodRows(ids, dense, sparse_indices, sparse_values, metadata)
@@ -100,7 +109,7 @@ def check_batch(
             sparse_values.filter(mask) if sparse_values is not None else None,
             metadata.filter(mask) if metadata is not None else None,
         )
-    return CheckedBatch(rows, bad, first_bad)
+    return CheckedBatch(rows, bad, first_bad, reasons)
 
 
 def _as_string(column: pa.Array) -> pa.Array:
@@ -245,6 +254,12 @@ def _check_metadata(metadata: pa.Array, reason: np.ndarray) -> None:
 
 
 # -- reasons (only for the one row an abort reports) ------------------------------------------------------------
+
+
+def readable_id(batch: pa.RecordBatch, row: int) -> str | None:
+    """A refused row's id for reports, when it is a string at all."""
+    value = batch.column(ID)[row].as_py()
+    return value if isinstance(value, str) else None
 
 
 def explain_row(batch: pa.RecordBatch, row: int, code: int, dimension: int | None) -> str:

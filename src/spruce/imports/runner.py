@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from spruce.catalog import Catalog, ImportJob, utc_now
 from spruce.config import Settings
 from spruce.engine import Engine
 from spruce.errors import ImportFailure, NotFound, SpruceError
+from spruce.imports.events import import_event
 from spruce.imports.execute import DEFAULT_BATCH_BYTES, ImportExecution, Interrupted
 from spruce.imports.plan import ImportPlan, namespace_exists, plan_import
 
@@ -29,6 +31,7 @@ class _Running:
     cancel: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     namespaces: frozenset[str] = frozenset()
+    execution: ImportExecution | None = None  # once planned: progress and rate for /metrics
 
 
 class ImportRunner:
@@ -91,6 +94,14 @@ class ImportRunner:
             self._forgotten.discard(job.index_name)  # an index re-created under an old name imports again
             self._queued.add(key)
         self._queue.put(key)
+        import_event("queued", job.index_name, job.id, f"queued ({job.status}): {job.uri}", uri=job.uri,
+                     error_mode=job.error_mode, status=job.status)
+
+    def rates(self) -> dict[JobKey, float]:
+        """Rows per second of each running import, over its last few seconds."""
+        with self._lock:
+            running = [(key, r.execution) for key, r in self._running.items()]
+        return {key: execution.rows_per_second for key, execution in running if execution is not None}
 
     def cancel(self, index_name: str, import_id: str, wait: float = 2.0) -> ImportJob:
         """Requests cancellation. A Pending job is Cancelled at once; a running one stops after its current
@@ -149,6 +160,8 @@ class ImportRunner:
             self._catalog.update_import(index_name, import_id, status="InProgress")
             job.status = "InProgress"
         execution: ImportExecution | None = None
+        started = time.monotonic()
+        import_event("started", index_name, import_id, f"started: {job.uri}", uri=job.uri)
 
         def interrupt() -> Interrupted | None:
             if self._stopping.is_set():
@@ -168,6 +181,11 @@ class ImportRunner:
                 raise ImportFailure(f"Index {index_name} not found") from None
             plan = plan_import(import_id, job.uri, job.integration_id, index, self._settings, self._env)
             self._claim(key, running, plan)
+            import_event("planned", index_name, import_id,
+                         f"planned: {plan.total_rows} rows in {sum(len(n.files) for n in plan.namespaces)} files, "
+                         f"{len(plan.namespaces)} namespaces", total_rows=plan.total_rows,
+                         files=sum(len(n.files) for n in plan.namespaces), namespaces=len(plan.namespaces),
+                         resumed=any(n.resume is not None for n in plan.namespaces))
             execution = ImportExecution(
                 job,
                 plan,
@@ -178,17 +196,39 @@ class ImportRunner:
                 yield_seconds=self._yield,
                 max_rows_per_second=self._settings.import_max_rows_per_second,
             )
+            running.execution = execution
             execution.run()
             execution.finish("Completed")
+            self._ended(key, "completed", started)
         except Interrupted as stop:
             if stop.cancelled:
                 self._end(key, execution, "Cancelled")
-            # else: shutting down — the job stays InProgress and resumes from its checkpoints on next start
+                self._ended(key, "cancelled", started)
+            else:  # shutting down — the job stays InProgress and resumes from its checkpoints on next start
+                import_event("interrupted", index_name, import_id, "interrupted by shutdown; resumes on next start")
         except SpruceError as exc:
             self._end(key, execution, "Failed", exc.message)
+            self._ended(key, "failed", started)
         except Exception as exc:
             log.exception("import %s of index %s failed unexpectedly", import_id, index_name)
             self._end(key, execution, "Failed", f"Internal error: {exc}")
+            self._ended(key, "failed", started)
+
+    def _ended(self, key: JobKey, event: str, started: float) -> None:
+        """The one line a finished import leaves in the log, with its final counts."""
+        if key[0] in self._forgotten:
+            return
+        try:
+            job = self._catalog.get_import(*key)
+        except NotFound:
+            return
+        seconds = round(time.monotonic() - started, 3)
+        detail = f"{job.records_imported} imported, {job.records_skipped} skipped in {seconds}s"
+        if job.error:
+            detail += f": {job.error}"
+        import_event(event, *key, f"{event}: {detail}", level=logging.WARNING if event == "failed" else logging.INFO,
+                     status=job.status, records_imported=job.records_imported, records_skipped=job.records_skipped,
+                     total_rows=job.total_rows, seconds=seconds, error=job.error)
 
     def _end(self, key: JobKey, execution: ImportExecution | None, status: str, error: str | None = None) -> None:
         if key[0] in self._forgotten:

@@ -136,10 +136,30 @@ def read_footer(fs: pafs.FileSystem, path: str, vector_type: str) -> FileFooter:
         parquet.close()
 
 
+def _footer_or_failure(fs: pafs.FileSystem, path: str, vector_type: str) -> FileFooter | ImportFailure:
+    try:
+        return read_footer(fs, path, vector_type)
+    except ImportFailure as failure:
+        return failure
+
+
+def inspect_footers(fs: pafs.FileSystem, paths: Sequence[str], vector_type: str) -> list[FileFooter | ImportFailure]:
+    """Every file's footer, or why it is refused, in ``paths`` order.
+
+    The validator lists every verdict; the import planner (``read_footers``) stops at the first refusal. Both see
+    the same checks because both come through here.
+    """
+    if isinstance(fs, pafs.LocalFileSystem) or len(paths) <= 1:
+        return [_footer_or_failure(fs, p, vector_type) for p in paths]
+    with ThreadPoolExecutor(FOOTER_READERS, thread_name_prefix="spruce-footer") as pool:
+        return list(pool.map(lambda p: _footer_or_failure(fs, p, vector_type), paths))
+
+
 def read_footers(fs: pafs.FileSystem, paths: Sequence[str], vector_type: str) -> list[FileFooter]:
     """Footers in ``paths`` order; the first failing file (in that order) decides the error."""
-    if isinstance(fs, pafs.LocalFileSystem) or len(paths) <= 1:
-        return [read_footer(fs, p, vector_type) for p in paths]
-    with ThreadPoolExecutor(FOOTER_READERS, thread_name_prefix="spruce-footer") as pool:
-        futures = [pool.submit(read_footer, fs, p, vector_type) for p in paths]
-        return [f.result() for f in futures]
+    footers = []
+    for outcome in inspect_footers(fs, paths, vector_type):
+        if isinstance(outcome, ImportFailure):
+            raise outcome
+        footers.append(outcome)
+    return footers

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pyarrow.fs as pafs
@@ -19,6 +20,7 @@ from tests.server import SpruceServer
 
 DIM = 8
 SPEC = ServerlessSpec(cloud="aws", region="us-east-1")
+PACED_ROWS_PER_SECOND = 2_000
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +29,17 @@ def import_server(tmp_path_factory: pytest.TempPathFactory, s3_emulator: Emulato
     data_dir = tmp_path_factory.mktemp("seed") / "data"
     env = {**s3_emulator.env, **gcs_emulator.env, **azure_emulator.env}
     server = SpruceServer(data_dir, env=env).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def paced_server(tmp_path: Path) -> Iterator[SpruceServer]:
+    """A server whose imports are rate-limited, so one is surely still running when a test acts on it."""
+    env = {"SPRUCE_IMPORT_MAX_ROWS_PER_SECOND": str(PACED_ROWS_PER_SECOND)}
+    server = SpruceServer(tmp_path / "data", env=env).start()
     try:
         yield server
     finally:
@@ -177,11 +190,13 @@ def test_list_imports_pages_and_limit(pc: Pinecone, index_name: str, import_serv
     assert statuses <= {"Completed", "Failed", "Pending", "InProgress"}
 
 
-def test_cancel_running_import_keeps_imported_records(pc: Pinecone, import_server: SpruceServer) -> None:
+def test_cancel_running_import_keeps_imported_records(paced_server: SpruceServer) -> None:
+    pc = Pinecone(api_key="your-api-key", host=paced_server.url)
     pc.create_index("cancel-me", dimension=256, spec=SPEC)
-    fs, base, uri = _local_source(import_server, "cancel-me")
-    total = 200_000
-    write_dense_dataset(fs, base, {"big": total}, 256, files_per_namespace=100, row_group_size=1000, seed=5)
+    fs, base, uri = _local_source(paced_server, "cancel-me")
+    # 10 s at the server's rate limit; the first commit lands ~2 s in, and we cancel right after it.
+    total = 20_000
+    write_dense_dataset(fs, base, {"big": total}, 256, files_per_namespace=4, row_group_size=1000, seed=5)
     index = pc.index("cancel-me")
     import_id = index.start_import(uri=uri).id
     deadline = time.monotonic() + 60

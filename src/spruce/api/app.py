@@ -14,7 +14,9 @@ from starlette.routing import Route
 
 from spruce.api import bulk, control, data
 from spruce.api.auth import ApiKeyMiddleware
+from spruce.api.console import console_route
 from spruce.api.errors import handle_spruce_error, handle_unexpected_error
+from spruce.api.metrics import LatencyMiddleware, Metrics, metrics_route
 from spruce.api.openapi import openapi_routes
 from spruce.catalog import Catalog
 from spruce.config import Settings
@@ -59,6 +61,7 @@ async def healthz(_request: object) -> JSONResponse:
 
 def create_app(settings: Settings) -> Starlette:
     api_routes = [*control.routes, *data.routes, *bulk.routes]
+    metrics = Metrics(lambda: getattr(app.state, "services", None))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -69,9 +72,12 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             app.state.services.close()
 
-    return Starlette(
-        routes=[*api_routes, *openapi_routes(api_routes), Route("/healthz", healthz, methods=["GET"])],
-        middleware=[Middleware(ApiKeyMiddleware, keys=settings.api_keys)],
+    app = Starlette(
+        routes=[*api_routes, *openapi_routes(api_routes), Route("/healthz", healthz, methods=["GET"]),
+                metrics_route(metrics), console_route()],
+        middleware=[Middleware(ApiKeyMiddleware, keys=settings.api_keys),
+                    Middleware(LatencyMiddleware, metrics=metrics)],
         exception_handlers={SpruceError: handle_spruce_error, Exception: handle_unexpected_error},
         lifespan=lifespan,
     )
+    return app

@@ -10,7 +10,7 @@ from spruce.api.errors import error_body, is_data_plane
 from spruce.errors import Unauthenticated
 
 # Pages that describe the server rather than touch data: readable without a key.
-PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/healthz"})
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/healthz", "/console"})
 
 
 class ApiKeyMiddleware:

@@ -18,13 +18,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from spruce.errors import ImportFailure
+from spruce.config import Settings
+from spruce.errors import ImportFailure, InvalidArgument
 from spruce.imports.execute import all_skipped, record_error
 from spruce.imports.layout import discover, display_path
-from spruce.imports.plan import namespace_exists
+from spruce.imports.plan import IndexView, namespace_exists
 from spruce.imports.records import check_batch, explain_row, readable_id
 from spruce.imports.schema import FileFooter, inspect_footers, open_parquet
-from spruce.storage import Source
+from spruce.storage import Source, open_source, validate_import_request
 
 DEFAULT_SAMPLE_ROWS = 1000
 MAX_SAMPLE_ROWS = 1_000_000
@@ -193,3 +194,24 @@ def _sample(
         verdict.error = f'error reading file "{verdict.file}": {exc}'
     finally:
         parquet.close()
+
+
+def validate_import(
+    uri: str,
+    integration_id: str | None,
+    index: IndexView,
+    settings: Settings,
+    *,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+    env: Mapping[str, str] | None = None,
+) -> ValidationReport:
+    """The server's validation of an import into ``index``: the request checks of ``POST /bulk/imports``, then
+    ``validate_source`` with the index's shape and its current namespaces."""
+    if not 0 <= sample_rows <= MAX_SAMPLE_ROWS:
+        raise InvalidArgument(f"sampleRows must be between 0 and {MAX_SAMPLE_ROWS}, got {sample_rows}")
+    validate_import_request(uri, integration_id, settings, env)
+    source = open_source(uri, integration_id, settings, env)
+    return validate_source(
+        source, vector_type=index.vector_type, dimension=index.dimension, sample_rows=sample_rows,
+        existing=index.namespaces(),
+    )

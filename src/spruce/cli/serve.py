@@ -1,14 +1,14 @@
-"""The ``spruce`` command."""
+"""``spruce serve``: start the server."""
 
 from __future__ import annotations
 
 import ipaddress
-import logging
 import sys
 from pathlib import Path
 
 import click
 
+from spruce.cli.logs import LOG_FORMATS, configure_logging
 from spruce.config import load_settings
 
 
@@ -21,13 +21,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-@click.group()
-@click.version_option(package_name="spruce")
-def main() -> None:
-    """Spruce: a self-hosted vector database that speaks Pinecone's API."""
-
-
-@main.command()
+@click.command()
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1; env SPRUCE_BIND).")
 @click.option("--port", type=int, default=None, help="Port (default 5080; env SPRUCE_PORT).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
@@ -35,8 +29,11 @@ def main() -> None:
 @click.option("--allow-insecure", is_flag=True, default=None,
               help="Allow binding a non-loopback address with no API keys configured.")
 @click.option("--log-level", default=None, type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option("--log-format", default="text", envvar="SPRUCE_LOG_FORMAT", show_default=True,
+              type=click.Choice(LOG_FORMATS),
+              help="text, or json: one JSON object per line with the event's fields (env SPRUCE_LOG_FORMAT).")
 def serve(host: str | None, port: int | None, data_dir: Path | None, allow_insecure: bool | None,
-          log_level: str | None) -> None:
+          log_level: str | None, log_format: str) -> None:
     """Start the server."""
     import uvicorn
 
@@ -51,6 +48,6 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, allow_insec
             err=True,
         )
         sys.exit(2)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn_config = configure_logging(settings.log_level, log_format)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
-                access_log=False)
+                access_log=False, **uvicorn_config)

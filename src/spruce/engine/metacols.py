@@ -111,7 +111,7 @@ class MetaColumns:
             elif kind == "l":
                 lengths = pc.list_value_length(col).fill_null(0).to_numpy(zero_copy_only=False)
                 c.list_rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-                enc = pc.dictionary_encode(pc.list_flatten(col)).combine_chunks()
+                enc = pc.dictionary_encode(pc.list_flatten(col))
                 c.list_codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int32)
                 c.list_dict = {s: i for i, s in enumerate(enc.dictionary.to_pylist())}
                 c.present = col.is_valid().to_numpy(zero_copy_only=False)  # list presence, completed below

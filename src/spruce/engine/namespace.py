@@ -492,10 +492,14 @@ class NamespaceStore:
 
     def attach_index(self, rs: RowSet, ann: Ann) -> None:
         """Persist a freshly built ANN index and let queries use it (the segment itself is unchanged)."""
+        key = seg_key(self.dir, rs.no, "faiss")
+        if self.closed or self._segs.get(rs.no) is not rs:
+            return
+        self.dd.write_atomic(key, ann.to_bytes())  # hundreds of MB: not under the write lock
         with self._write:
             if self.closed or self._segs.get(rs.no) is not rs:
-                return  # merged away or dropped meanwhile
-            self.dd.write_atomic(seg_key(self.dir, rs.no, "faiss"), ann.to_bytes())
+                self.dd.remove(key)  # merged away or dropped meanwhile
+                return
             rs.ann = ann
 
     def rewrite(self, sources: list[RowSet], stop: threading.Event) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import faiss
 import numpy as np
 
 from spruce.engine.config import EngineConfig
@@ -60,7 +61,7 @@ def search(rs: RowSet, deleted: np.ndarray | None, q: Query, cfg: EngineConfig) 
     if not exact:
         assert rs.ann is not None and q.vector is not None
         base = max(cfg.ef_search, 2 * q.top_k)
-        ef = min(_MAX_EF, int(base * (rs.n / m) ** 0.75)) if m < rs.n else base
+        ef = min(_MAX_EF, int(base * (rs.n / m) ** cfg.ef_filter_power)) if m < rs.n else base
         bitmap = None if mask is None or m == rs.n else np.packbits(mask, bitorder="little")
         return rs.ann.search(q.vector, min(q.top_k, m), ef, bitmap)
     rows = None if mask is None or m == rs.n else np.flatnonzero(mask)
@@ -72,9 +73,8 @@ def search(rs: RowSet, deleted: np.ndarray | None, q: Query, cfg: EngineConfig) 
 def exact_scores(rs: RowSet, rows: np.ndarray | None, q: Query) -> np.ndarray:
     scores: np.ndarray | None = None
     if q.vector is not None and rs.vectors is not None:
-        vecs = rs.vectors if rows is None else rs.vectors[rows]
         norms = rs.norms if rows is None else rs.norms[rows]  # type: ignore[index]
-        dots = vecs @ q.vector
+        dots = inner_products(rs.vectors, rows, q.vector)
         if q.metric == "cosine":
             with np.errstate(divide="ignore", invalid="ignore"):
                 scores = np.where(norms > 0, dots / norms, 0.0).astype(np.float32)
@@ -93,6 +93,30 @@ def exact_scores(rs: RowSet, rows: np.ndarray | None, q: Query) -> np.ndarray:
         scores = sparse if scores is None else scores + sparse
     assert scores is not None
     return scores
+
+
+def inner_products(vectors: np.ndarray, rows: np.ndarray | None, q: np.ndarray) -> np.ndarray:
+    """vectors[rows] @ q without gathering the rows, single-threaded SIMD (faiss).
+
+    Not numpy's BLAS: a matrix-vector product is memory-bound, and multi-threaded OpenBLAS on a busy 2-core
+    box measured 10 ms for 1.9k x 768 (0.2 ms here); also no copy of the selected rows out of the mmap.
+    """
+    q = np.ascontiguousarray(q, dtype=np.float32)
+    if rows is None:
+        out = np.empty(len(vectors), np.float32)
+        if len(vectors):
+            faiss.fvec_inner_products_ny(
+                faiss.swig_ptr(out), faiss.swig_ptr(q), faiss.swig_ptr(vectors), vectors.shape[1], len(vectors)
+            )
+        return out
+    ids = np.ascontiguousarray(rows, dtype=np.int64)
+    out = np.empty(len(ids), np.float32)
+    if len(ids):
+        faiss.fvec_inner_products_by_idx(
+            faiss.swig_ptr(out), faiss.swig_ptr(q), faiss.swig_ptr(vectors), faiss.swig_ptr(ids),
+            vectors.shape[1], 1, len(ids),
+        )  # fmt: skip
+    return out
 
 
 def top_k(scores: np.ndarray, k: int, ascending: bool) -> np.ndarray:

@@ -18,7 +18,10 @@ from spruce.cli.client import Client, json_option, server_options
 from spruce.cli.output import print_json
 from spruce.config import load_settings
 from spruce.errors import SpruceError
-from spruce.imports.validate import DEFAULT_SAMPLE_ROWS, MAX_SAMPLE_ROWS, validate_source
+
+# Mirrors spruce.imports.validate, which is imported only when a local validation runs (it loads pyarrow).
+DEFAULT_SAMPLE_ROWS = 1000
+MAX_SAMPLE_ROWS = 1_000_000
 
 
 def _as_uri(source: str) -> str:
@@ -28,6 +31,7 @@ def _as_uri(source: str) -> str:
 
 def _local_report(uri: str, integration_id: str | None, vector_type: str, dimension: int | None, sample_rows: int,
                   existing: dict[str, int]) -> dict[str, Any]:
+    from spruce.imports.validate import validate_source
     from spruce.storage import open_source
 
     # The server confines file:// imports to its allowed directories; on your own machine any directory is yours.

@@ -88,13 +88,12 @@ class NamespaceStore:
                 deleted = np.unpackbits(bits, count=rs.n, bitorder="little").astype(bool)
             faiss_key = seg_key(self.dir, e.no, "faiss")
             if self.dd.exists(faiss_key):
-                rs.ann = Ann.from_bytes(self.dd.read_buffer(faiss_key), self.metric)
+                rs.ann = Ann.load(self.dd, faiss_key, self.metric, rs.norms)  # type: ignore[arg-type]
             keep.update(
                 k.rsplit("/", 1)[1] for k in (seg_key(self.dir, e.no, s) for s in ("arrow", "cols.arrow", "faiss"))
             )
             self._segs[e.no], self._deleted[e.no] = rs, deleted
-            live = range(rs.n) if deleted is None else np.flatnonzero(~deleted).tolist()
-            self._idmap.update((rs.ids[r], _loc(e.no, r)) for r in live)
+            self._map_rows(rs, None if deleted is None else np.flatnonzero(~deleted))
         for name in self.dd.list(self.dir):
             if name not in keep:  # orphans of interrupted flushes, merges, bulk writes
                 self.dd.remove(f"{self.dir}/{name}")
@@ -108,6 +107,15 @@ class NamespaceStore:
         self._publish()
 
     # ---- in-memory apply (callers hold _write) -------------------------------------------------------------------
+    def _map_rows(self, rs: RowSet, rows: np.ndarray | None) -> None:
+        """Point the id map at ``rows`` (None = all) of ``rs``, without a Python-level loop per row."""
+        if rows is None:
+            rows = np.arange(rs.n, dtype=np.int64)
+            ids = rs.ids
+        else:
+            ids = [rs.ids[r] for r in rows.tolist()]
+        self._idmap.update(zip(ids, (rows.astype(np.int64) | (rs.no << 32)).tolist(), strict=True))
+
     def _publish(self) -> None:
         self._view = tuple((self._segs[no], self._deleted[no]) for no in sorted(self._segs))
 
@@ -296,7 +304,7 @@ class NamespaceStore:
         with self._state:
             if rs is not None:
                 self._segs[rs.no], self._deleted[rs.no] = rs, None
-                self._idmap.update((i, _loc(rs.no, r)) for r, i in enumerate(rs.ids))
+                self._map_rows(rs, None)
             self._mem = Memtable(self.dimension)
             self._publish()
         self.dd.remove(old_wal)
@@ -363,7 +371,7 @@ class NamespaceStore:
             with self._state:
                 if no is not None:
                     self._segs[no], self._deleted[no] = rs, None
-                    self._idmap.update((i, _loc(no, r)) for r, i in enumerate(rs.ids))
+                    self._map_rows(rs, None)
                 self._publish()
 
     def _reserve_segment_no(self) -> int:
@@ -542,8 +550,7 @@ class NamespaceStore:
                     del self._segs[d]
                     del self._deleted[d]
                     self._dirty.discard(d)
-                alive = np.flatnonzero(~now_deleted).tolist()
-                self._idmap.update((merged.ids[r], _loc(no, r)) for r in alive)
+                self._map_rows(merged, np.flatnonzero(~now_deleted))
                 self._publish()
             for d in drop:
                 remove_segment_files(self.dd, self.dir, d)

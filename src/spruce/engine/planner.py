@@ -63,7 +63,12 @@ def search(rs: RowSet, deleted: np.ndarray | None, q: Query, cfg: EngineConfig) 
         base = max(cfg.ef_search, 2 * q.top_k)
         ef = min(_MAX_EF, int(base * (rs.n / m) ** cfg.ef_filter_power)) if m < rs.n else base
         bitmap = None if mask is None or m == rs.n else np.packbits(mask, bitorder="little")
-        return rs.ann.search(q.vector, min(q.top_k, m), ef, bitmap)
+        rows, scores = rs.ann.search(q.vector, min(q.top_k, m), ef, bitmap)
+        if q.metric == "dotproduct":
+            scores = inner_products(rs.vectors, rows, q.vector)  # type: ignore[arg-type]
+            order = np.argsort(-scores, kind="stable")
+            rows, scores = rows[order], scores[order]
+        return rows, scores
     rows = None if mask is None or m == rs.n else np.flatnonzero(mask)
     scores = exact_scores(rs, rows, q)
     best = top_k(scores, q.top_k, q.ascending)

@@ -67,6 +67,10 @@ class DataDir:
         """Zero-copy view of a file (memory-mapped locally): big immutable segment files stay in the page cache."""
         return pa.memory_map(str(self._p(key)), "r").read_buffer()
 
+    def local_path(self, key: str) -> str | None:
+        """A filesystem path native readers (faiss) may open directly; None when the data dir is not local."""
+        return str(self._p(key))
+
     def write_atomic(self, key: str, data: bytes | memoryview) -> None:
         """Readers see the old file or the new one, never a torn one, and the new one survives a crash."""
         path = self._p(key)

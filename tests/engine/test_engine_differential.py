@@ -262,14 +262,14 @@ def test_differential(tmp_path: Path, metric: str, kind: str) -> None:
 def test_namespaces_are_independent(tmp_path: Path) -> None:
     e = Engine(str(tmp_path), **SMALL)
     ix = e.create_index("ix", 2, "dotproduct", "dense")
-    for name in ["", "a", "é/..", "x" * 100]:
+    for name in ["", "a", "é/..", "x" * 100, "ü" * 300]:
         ix.create_namespace(name).upsert([Record(f"{name}-{i}", np.ones(2, np.float32)) for i in range(len(name) + 1)])
-    assert ix.namespaces() == {"": 1, "a": 2, "é/..": 5, "x" * 100: 101}
+    assert ix.namespaces() == {"": 1, "a": 2, "é/..": 5, "x" * 100: 101, "ü" * 300: 301}
     ix.drop_namespace("a")
     e.close()
     e = Engine(str(tmp_path), **SMALL)
     ix = e.open_index("ix")
-    assert ix.namespaces() == {"": 1, "é/..": 5, "x" * 100: 101}
+    assert ix.namespaces() == {"": 1, "é/..": 5, "x" * 100: 101, "ü" * 300: 301}
     assert ix.namespace("a") is None
     assert ix.create_namespace("a").count() == 0
     e.drop_index("ix")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 from spruce.engine.config import EngineConfig
@@ -10,7 +11,9 @@ from spruce.storage.datadir import DataDir
 
 
 def ns_dirname(name: str) -> str:
-    return "n" + name.encode().hex()
+    """Hex keeps any string filesystem-safe; names too long for a file name are hashed (and kept in NAME)."""
+    raw = name.encode()
+    return "n" + raw.hex() if len(raw) <= 100 else "h" + hashlib.sha256(raw).hexdigest()
 
 
 class IndexStore:
@@ -23,18 +26,26 @@ class IndexStore:
         self._ns: dict[str, NamespaceStore] = {}
         dd.makedirs(f"{index_dir}/ns")
         for d in dd.list(f"{index_dir}/ns"):
-            if not d.startswith("n"):
+            if d.startswith("n"):
+                name = bytes.fromhex(d[1:]).decode()
+            elif d.startswith("h") and dd.exists(f"{index_dir}/ns/{d}/NAME"):
+                name = dd.read_bytes(f"{index_dir}/ns/{d}/NAME").decode()
+            else:
+                dd.remove_tree(f"{index_dir}/ns/{d}")
                 continue
-            name = bytes.fromhex(d[1:]).decode()
             try:
                 self._ns[name] = self._open(name, create=False)
             except KeyError:
                 dd.remove_tree(f"{index_dir}/ns/{d}")  # a namespace whose drop or create was interrupted
 
     def _open(self, name: str, create: bool) -> NamespaceStore:
+        d = ns_dirname(name)
+        if create and d.startswith("h"):
+            self.dd.makedirs(f"{self.dir}/ns/{d}")
+            self.dd.write_atomic(f"{self.dir}/ns/{d}/NAME", name.encode())
         return NamespaceStore(
             self.dd,
-            f"{self.dir}/ns/{ns_dirname(name)}",
+            f"{self.dir}/ns/{d}",
             name,
             dimension=self.dimension,
             metric=self.metric,

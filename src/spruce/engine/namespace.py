@@ -78,7 +78,7 @@ class NamespaceStore:
 
     def _recover(self) -> None:
         m = self._manifest.current
-        keep = {"MANIFEST", f"wal-{m.wal_gen:08d}.log"}
+        keep = {"MANIFEST", "NAME", f"wal-{m.wal_gen:08d}.log"}
         for e in m.segments:
             rs = load_segment(self.dd, self.dir, e.no)
             deleted = None

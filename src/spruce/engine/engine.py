@@ -44,8 +44,8 @@ class Engine:
             if d.startswith("i") and self.dd.exists(meta_key):
                 meta = msgspec.json.decode(self.dd.read_bytes(meta_key), type=_IndexMeta)
                 self._indexes[meta.name] = self._open(meta)
-            elif not d.startswith("."):
-                self.dd.remove_tree(d)  # an index whose creation or drop was interrupted
+            elif d.startswith("i"):
+                self.dd.remove_tree(d)  # an index whose creation or drop was interrupted; nothing else is touched
         self._optimizer = Optimizer(self._all_namespaces, self.cfg)
         if self.cfg.background:
             self._optimizer.start()

@@ -96,8 +96,9 @@ class Engine:
             ix = self._indexes.pop(name, None)
         if ix is not None:
             with self._optimizer.busy:  # not while an optimizer step works on one of its namespaces
+                self.dd.remove(f"{_index_dir(name)}/index.json")  # the commit point: gone even if we crash now
+                self.dd.sync_dir(_index_dir(name))
                 ix.drop()
-                self.dd.remove(f"{_index_dir(name)}/index.json")
                 self.dd.remove_tree(_index_dir(name))
 
     def optimize(self) -> None:

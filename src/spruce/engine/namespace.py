@@ -576,6 +576,8 @@ class NamespaceStore:
                 self.closed = True
                 self._wal.close()
             self.dd.remove(self._manifest.key)
+            if self.dd.exists(self.dir):
+                self.dd.sync_dir(self.dir)
             self.dd.remove_tree(self.dir)
 
 

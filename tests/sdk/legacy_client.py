@@ -21,6 +21,9 @@ def check(condition: bool, what: str) -> None:
 
 
 def main(url: str) -> None:
+    import pinecone
+
+    sdk_major = int(pinecone.__version__.split(".")[0])
     pc = Pinecone(api_key="legacy-key", host=url)
     spec = ServerlessSpec(cloud="aws", region="us-east-1")
     check(len(pc.list_indexes().names()) == 0, "no indexes at start")
@@ -72,6 +75,20 @@ def main(url: str) -> None:
     check(index.fetch(ids=["v03"], namespace="ns").vectors["v03"].metadata["tag"] == "x", "update sets metadata")
     index.delete(ids=["v03"], namespace="ns")
     check(index.describe_index_stats().total_vector_count == 49, "delete by id")
+
+    index.upsert(vectors=[("d1", [1.0, 0.0, 0.0, 0.0])])
+    listed = {ns.name: int(ns.record_count) for ns in index.list_namespaces()}
+    check(listed == {"ns": 49, "": 1}, f"list_namespaces counts records ({listed})")
+    check(int(index.describe_namespace(namespace="ns").record_count) == 49, "describe_namespace")
+    if sdk_major >= 8:  # update by filter arrived with API 2025-10
+        odd = sum(1 for i in range(50) if i % 2 and i != 3)
+        result = index.update(filter={"even": False}, set_metadata={"odd": True}, namespace="ns", dry_run=True)
+        check(result.matched_records == odd, "update by filter, dry run, counts matches")
+        index.update(filter={"even": False}, set_metadata={"odd": True}, namespace="ns")
+        flagged = index.query(vector=query.tolist(), top_k=50, namespace="ns", filter={"odd": True})
+        check(len(flagged.matches) == odd, "update by filter sets metadata")
+    index.delete_namespace(namespace="ns")
+    check("ns" not in index.describe_index_stats().namespaces, "delete_namespace")
 
     sparse = pc.Index(host=pc.describe_index("legacy-sparse").host)
     sparse.upsert(vectors=[{"id": "s1", "sparse_values": {"indices": [1, 5], "values": [0.5, 2.0]}},

@@ -9,7 +9,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from spruce import __version__
-from spruce.api import wire
+from spruce.api import bulk, wire
 from spruce.api.index_wire import Configure, LegacyCreate, SchemaCreate
 
 # Request body (or bodies, one per API version shape) of each operation, by the name of its handler.
@@ -24,6 +24,7 @@ _BODIES: dict[str, tuple[type, ...]] = {
     "fetch_by_metadata": (wire.FetchByMetadataRequest,),
     "create_namespace": (wire.CreateNamespaceRequest,),
     "start_import": (wire.StartImportRequest,),
+    "validate_import_source": (bulk.ValidateImportRequest,),
 }
 
 

@@ -38,6 +38,15 @@ def _schema(client: MilvusClient, dim: int) -> Any:
 
 def _build_index(client: MilvusClient) -> tuple[str, list[str]]:
     tried: list[str] = []
+    # Milvus Lite may already have put a default index on the vector field once segments sealed during the
+    # insert (seen at 100k rows); replace it with the one we ask for, so every run uses the same index.
+    existing = client.list_indexes("bench")
+    if existing:
+        client.release_collection("bench")
+        for name in existing:
+            desc = client.describe_index("bench", name)
+            tried.append(f"replaced auto index {name}: {desc.get('index_type')}")
+            client.drop_index("bench", name)
     for kind, build in _INDEXES:
         ip = client.prepare_index_params()
         ip.add_index(field_name="vector", index_type=kind, metric_type="COSINE", params=build)
@@ -71,7 +80,7 @@ def run(params: Params, workdir: Path) -> dict[str, Any]:
 
     def search(q: np.ndarray, case: FilterCase) -> list[int]:
         res = client.search("bench", data=[q.tolist()], limit=10, filter=to_milvus(case.pinecone),
-                            search_params=search_params, output_fields=[])
+                            search_params=search_params, output_fields=["id"])
         return [row_of(h["id"]) for h in res[0]]
 
     out = {

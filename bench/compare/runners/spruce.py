@@ -64,16 +64,23 @@ def _bench(url: str, params: Params) -> dict[str, Any]:
 
     probes: list[tuple[float, float, float]] = []  # (seconds since start, recall, p50 ms)
     # How long to wait for a latency drop before believing the index was built during the import: HNSW on
-    # 2 cores builds ~6k vectors/s at 768-d (ARCHITECTURE.md), so allow that with a 2x margin.
-    patience = max(60.0, params.n / 3000)
+    # 2 idle cores builds ~6k vectors/s at 768-d (ARCHITECTURE.md), and Spruce first merges the imported
+    # segments; allow ~6x that (a shared machine is slower), never less than 3 minutes.
+    patience = max(180.0, params.n / 1000)
     while time.perf_counter() - t0 < load_s + _MAX_WAIT_AFTER_IMPORT:
         r, p50 = probe(search, truth, _PROBE_N)
         probes.append((time.perf_counter() - t0, r, p50))
         if _settled(probes, probes[-1][0] - load_s > patience):
             break
         time.sleep(_PROBE_EVERY)
+    ann_s: float | None
     ann_s, settled_p50 = _ann_ready(probes)
     notes.append(f"{len(probes)} probes; p50 {probes[0][2]:.1f} ms right after import -> {settled_p50:.1f} ms settled")
+    if min(p[2] for p in probes) >= 0.5 * probes[0][2]:
+        # No drop from the exact-scan latency: either the index was ready at Completed or it never came;
+        # the table must not claim a readiness time it did not see.
+        notes.append(f"ANN-ready NOT observed: no latency drop within {probes[-1][0] - load_s:.0f}s after import")
+        ann_s = None
     return {
         "load_s": load_s,
         "ann_ready_s": ann_s,
@@ -96,7 +103,7 @@ def _settled(probes: list[tuple[float, float, float]], out_of_patience: bool) ->
     return window > 0.9 * before and (fell or out_of_patience)
 
 
-def _ann_ready(probes: list[tuple[float, float, float]]) -> tuple[float, float]:
+def _ann_ready(probes: list[tuple[float, float, float]]) -> tuple[float | None, float]:
     settled = float(np.median([x[2] for x in probes[-_SETTLE_PROBES:]]))
     for t, r, p50 in probes:
         if r >= 0.95 and p50 <= 1.5 * settled:

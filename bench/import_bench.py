@@ -10,7 +10,7 @@ Generates (or reuses, cached under bench/data/) N x 768 embedding-like vectors w
 - Spruce's import from local files and from a moto S3 server: ``start_import`` → ``Completed`` through the official
   SDK against a real ``spruce serve`` subprocess, with the server's peak RSS (sampled) and its growth;
 - ANN ready: the first probe (recall@10 vs numpy truth, every second from Completed on) at recall ≥ 0.95 whose p50
-  is within 2x + 2 ms of the SDK round trip on a 1,000-vector index. Recall alone cannot tell: the engine answers
+  is within 3x + 5 ms of the SDK round trip on a 1,000-vector index. Recall alone cannot tell: the engine answers
   by exact scan (recall 1.0, but ~100 ms at 1M) until indexes are built, so latency is the signal. (bench/compare
   waits for p50 to "settle" instead; under background HNSW builds that fired early here, so not reused.)
 - query p50 through the SDK on the loaded index, idle vs while the S3 import runs.
@@ -111,7 +111,8 @@ def run_import(
     server: SpruceServer, pc: Pinecone, name: str, uri: str, dim: int, during: Callable[[], float] | None = None
 ) -> ImportRun:
     """Creates index ``name``, imports ``uri`` and waits for Completed; ``during`` (a query, returning its
-    latency in ms) runs back to back meanwhile."""
+    latency in ms) runs meanwhile at up to 10 per second: a steady load, not one that takes a core from the import
+    on this 2-core machine."""
     assert server.process is not None
     pid = server.process.pid
     pc.create_index(name, dimension=dim, metric="cosine", spec=ServerlessSpec(cloud="aws", region="us-east-1"))
@@ -128,10 +129,10 @@ def run_import(
             if job.status in _TERMINAL:
                 break
             next_check = time.perf_counter() + 0.2
+        started = time.perf_counter()
         if during is not None:
             busy.append(during())
-        else:
-            time.sleep(0.05)
+        time.sleep(max(0.0, started + 0.1 - time.perf_counter()))
     completed = time.perf_counter() - t0
     peak = sampler.stop()
     if job.status != "Completed":
@@ -159,11 +160,12 @@ def wait_ann_ready(search: Callable[[np.ndarray, FilterCase], list[int]], truth:
                    completed_s: float, n: int, floor_ms: float) -> tuple[float | None, list[Probe]]:
     """Probes every second: (ANN-ready s since import start, or None if not within the patience; probes)."""
     probes: list[Probe] = []
-    patience = max(120.0, n / 1000)  # HNSW builds ~6k vectors/s on 2 cores (ARCHITECTURE.md): a wide margin
+    patience = max(300.0, n / 500)  # HNSW builds ~6k vectors/s on 2 cores (ARCHITECTURE.md): a wide margin
     while probes == [] or probes[-1][0] < completed_s + patience:
         r, p50 = probe(search, truth, _PROBE_N)
         probes.append((time.perf_counter() - since, r, p50))
-        if r >= 0.95 and p50 <= 2 * floor_ms + 2:
+        # Exact scans cost tens to hundreds of ms at these sizes, an HNSW walk about one: the gap is wide.
+        if r >= 0.95 and p50 <= 3 * floor_ms + 5:
             return probes[-1][0], probes
         time.sleep(1.0)
     return None, probes

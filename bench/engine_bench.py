@@ -106,6 +106,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--root", default=None)
     ap.add_argument("--compare-ivf", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="query an existing --root built by an earlier run")
     ap.add_argument("--open-only", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.open_only:
@@ -118,24 +119,28 @@ def main() -> None:
     queries = gen.sample(args.queries)
     docs, masks = metadata(rng, args.n)
     root = args.root or tempfile.mkdtemp(prefix="spruce-bench-")
-    shutil.rmtree(root, ignore_errors=True)
     rows: list[tuple[str, str]] = []
-
-    e = Engine(root, background=False)
-    ns = e.create_index("bench", args.dim, "cosine", "dense").create_namespace("")
-    ids = [f"doc-{i:08d}" for i in range(args.n)]
-    t0 = time.perf_counter()
-    for s in range(0, args.n, args.batch):
-        sl = slice(s, s + args.batch)
-        batch = BulkBatch(pa.array(ids[sl]), x[sl], None, None, pa.array(docs[sl], pa.string()))
-        ns.bulk_write(batch, "bench", str(s).encode())
-    t_bulk = time.perf_counter() - t0
-    rows.append(("bulk write (fsync'd, incl. metadata columns)", f"{t_bulk:.1f} s ({args.n / t_bulk:,.0f} rows/s)"))
-    t0 = time.perf_counter()
-    e.optimize()
-    t_build = time.perf_counter() - t0
-    segs = [(rs.n, rs.ann is not None) for rs, _ in ns.segments_view()]
-    rows.append(("merge + ANN build (HNSW M16)", f"{t_build:.1f} s, segments {segs}"))
+    if args.reuse:
+        e = Engine(root, background=False)
+        ns = e.open_index("bench").namespace("")
+        assert ns is not None and ns.count() == args.n
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+        e = Engine(root, background=False)
+        ns = e.create_index("bench", args.dim, "cosine", "dense").create_namespace("")
+        ids = [f"doc-{i:08d}" for i in range(args.n)]
+        t0 = time.perf_counter()
+        for s in range(0, args.n, args.batch):
+            sl = slice(s, s + args.batch)
+            batch = BulkBatch(pa.array(ids[sl]), x[sl], None, None, pa.array(docs[sl], pa.string()))
+            ns.bulk_write(batch, "bench", str(s).encode())
+        t_bulk = time.perf_counter() - t0
+        rows.append(("bulk write (fsync'd, incl. metadata columns)", f"{t_bulk:.1f} s ({args.n / t_bulk:,.0f} rows/s)"))
+        t0 = time.perf_counter()
+        e.optimize()
+        t_build = time.perf_counter() - t0
+        segs = [(rs.n, rs.ann is not None) for rs, _ in ns.segments_view()]
+        rows.append(("merge + ANN build (HNSW M16)", f"{t_build:.1f} s, segments {segs}"))
 
     all_sims = x @ queries.T  # exact cosine similarities (data and queries are unit length)
     for label, flt_doc in SELECTIVITY.items():
@@ -181,7 +186,8 @@ def main() -> None:
         rows += compare_ivf(x, queries)
 
     width = max(len(r[0]) for r in rows)
-    print(f"\nSpruce engine benchmark: n={args.n:,} dim={args.dim} cosine, {os.cpu_count()} cores")
+    load = os.getloadavg()[0]
+    print(f"\nSpruce engine benchmark: n={args.n:,} dim={args.dim} cosine, {os.cpu_count()} cores, load avg {load:.1f}")
     print(f"{'measure'.ljust(width)} | result")
     print(f"{'-' * width}-|-{'-' * 60}")
     for k, v in rows:

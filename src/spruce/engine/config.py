@@ -26,7 +26,7 @@ class EngineConfig:
     ef_construction: int = 40
     ef_search: int = 96
     # Filtered walks: efSearch = ef_search * (1 / selectivity) ** ef_filter_power, capped at 4096.
-    ef_filter_power: float = 1.0
+    ef_filter_power: float = 0.75
     # Planner: exact scan over the matching rows when at most this many (or this fraction) match.
     exact_max_rows: int = 4096
     exact_max_fraction: float = 0.02

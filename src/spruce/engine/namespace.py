@@ -24,7 +24,7 @@ from spruce.engine.config import EngineConfig
 from spruce.engine.filters import Filter
 from spruce.engine.manifest import Manifest, ManifestStore, SegmentEntry, encode_checkpoint
 from spruce.engine.memtable import Memtable
-from spruce.engine.planner import Query, live_mask, search, top_k
+from spruce.engine.planner import Query, live_mask, search, single_threaded_faiss, top_k
 from spruce.engine.records import BulkBatch, Match, Record
 from spruce.engine.rowset import RowSet
 from spruce.engine.segment import load_segment, remove_segment_files, seg_key, write_segment
@@ -423,6 +423,7 @@ class NamespaceStore:
             raise InvalidArgument("A query needs a dense vector or a sparse vector")
         if top_k <= 0:
             return []
+        single_threaded_faiss()
         view = self._snapshot()
         parts = [(i, *search(rs, deleted, q, self.cfg)) for i, (rs, deleted) in enumerate(view)]
         if not parts:

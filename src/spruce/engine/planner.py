@@ -8,6 +8,7 @@ it still meets top_k admissible rows.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import faiss
@@ -42,6 +43,22 @@ def live_mask(rs: RowSet, deleted: np.ndarray | None, flt: Filter | None) -> np.
         fm = evaluate(flt, rs.cols)
         mask = fm if mask is None else fm & mask
     return mask
+
+
+_thread = threading.local()
+
+
+def single_threaded_faiss() -> None:
+    """Run this thread's faiss calls without OpenMP worker threads.
+
+    faiss opens an OpenMP region even for one query; on a busy 2-core machine the region's barrier waits for a
+    descheduled worker (measured 12 ms vs 0.4 ms for an exact scan of 190 rows). OpenMP's thread count is a
+    per-thread setting, so query threads go single-threaded while the optimizer thread keeps every core for
+    index builds.
+    """
+    if not getattr(_thread, "single", False):
+        faiss.omp_set_num_threads(1)
+        _thread.single = True
 
 
 def search(rs: RowSet, deleted: np.ndarray | None, q: Query, cfg: EngineConfig) -> tuple[np.ndarray, np.ndarray]:

@@ -232,8 +232,8 @@ def main() -> None:
 
         ann_s, probes = wait_ann_ready(search, truth, time.perf_counter() - local.completed_s, local.completed_s,
                                        params.n, floor_ms)
-        print(f"ANN ready at {ann_s}s ({len(probes)} probes: {[(round(t), round(p, 1)) for t, _, p in probes]})",
-              flush=True)
+        trace = [(round(t), round(p, 1)) for t, _, p in probes]  # (s, p50 ms): shows when the index took over
+        print(f"ANN ready at {ann_s and round(ann_s, 1)}s ({len(probes)} probes: {trace})", flush=True)
         idle = timed_queries(search, truth.queries)
         idle_recall = probe(search, truth, len(truth.queries))[0]
         rss_loaded = psutil.Process(server.process.pid).memory_info().rss  # type: ignore[union-attr]

@@ -18,7 +18,7 @@ from pinecone import Pinecone, ServerlessSpec
 from pinecone.models.imports import ImportModel
 
 from tests.parquet_data import Dataset, write_dense_dataset
-from tests.sdk.test_seed_import import _local_source, _wait
+from tests.sdk.importing import local_source, wait_for_import
 from tests.server import SpruceServer
 
 DIM = 16
@@ -91,7 +91,7 @@ def _check_exactly_once(index, data: Dataset) -> None:  # type: ignore[no-untype
 def test_kill_mid_import_resumes_exactly_once(server: SpruceServer) -> None:
     pc = Pinecone(api_key="key", host=server.url)
     pc.create_index("crash", dimension=DIM, metric="euclidean", spec=SPEC)
-    fs, base, uri = _local_source(server, "crash")
+    fs, base, uri = local_source(server, "crash")
     # Several files and row groups per namespace, so the checkpoints land mid-file, and a second namespace
     # that the first crash never reaches.
     data = write_dense_dataset(fs, base, {"": 24_000, "reviews": 8_000}, DIM, files_per_namespace=3,
@@ -111,7 +111,7 @@ def test_kill_mid_import_resumes_exactly_once(server: SpruceServer) -> None:
     assert before_second < data.total
     _crash_and_restart(server, rate=None)
 
-    done = _wait(index, import_id, timeout=60)
+    done = wait_for_import(index, import_id, timeout=60)
     assert done.status == "Completed", done.error
     assert done.records_imported == data.total
     assert done.percent_complete == 100.0
@@ -128,19 +128,19 @@ def test_job_history_survives_restart(server: SpruceServer) -> None:
     pc = Pinecone(api_key="key", host=server.url)
     pc.create_index("history", dimension=DIM, metric="euclidean", spec=SPEC)
     index = pc.index("history")
-    fs, base, small_uri = _local_source(server, "history-small")
+    fs, base, small_uri = local_source(server, "history-small")
     write_dense_dataset(fs, base, {"small": 300}, DIM)
-    fs, base, big_uri = _local_source(server, "history-big")
+    fs, base, big_uri = local_source(server, "history-big")
     write_dense_dataset(fs, base, {"big": 40_000}, DIM, files_per_namespace=2, row_group_size=2_000)
 
     completed = index.start_import(uri=small_uri).id
-    assert _wait(index, completed).status == "Completed"
+    assert wait_for_import(index, completed).status == "Completed"
     failed = index.start_import(uri=small_uri).id  # "small" is now taken
-    assert _wait(index, failed).status == "Failed"
+    assert wait_for_import(index, failed).status == "Failed"
     cancelled = index.start_import(uri=big_uri).id  # 10 s at the rate limit: surely running when cancelled
     _until("a first commit", lambda: (index.describe_import(cancelled).records_imported or 0) > 0)
     index.cancel_import(cancelled)
-    assert _wait(index, cancelled, timeout=10).status == "Cancelled"
+    assert wait_for_import(index, cancelled, timeout=10).status == "Cancelled"
     before = _history(index)
     assert [h["status"] for h in before] == ["Completed", "Failed", "Cancelled"]
 
@@ -160,13 +160,13 @@ def test_job_history_survives_restart(server: SpruceServer) -> None:
 def test_rate_limit_paces_an_import(server: SpruceServer) -> None:
     pc = Pinecone(api_key="key", host=server.url)
     pc.create_index("paced", dimension=DIM, metric="euclidean", spec=SPEC)
-    fs, base, uri = _local_source(server, "paced")
+    fs, base, uri = local_source(server, "paced")
     rows = 10_000  # 2.5 s at 4000 rows/s; unlimited it takes well under a second
     write_dense_dataset(fs, base, {"": rows}, DIM, files_per_namespace=2, row_group_size=1_000)
     index = pc.index("paced")
     started = time.monotonic()
     import_id = index.start_import(uri=uri).id
-    done = _wait(index, import_id, timeout=30)
+    done = wait_for_import(index, import_id, timeout=30)
     elapsed = time.monotonic() - started
     assert done.status == "Completed", done.error
     assert done.records_imported == rows

@@ -16,6 +16,7 @@ from pinecone.models.imports.error_mode import ImportErrorMode
 
 from tests.emulators import AZURITE_ACCOUNT, Emulator
 from tests.parquet_data import Dataset, dense_table, write_dense_dataset
+from tests.sdk.importing import local_source, wait_for_import
 from tests.server import SpruceServer
 
 DIM = 8
@@ -61,28 +62,11 @@ def index_name(pc: Pinecone) -> str:
     return name
 
 
-def _wait(index, import_id: str, timeout: float = 120):  # type: ignore[no-untyped-def]
-    """The seed's polling loop, with a shorter sleep and a deadline."""
-    deadline = time.monotonic() + timeout
-    import_op = index.describe_import(import_id)
-    while import_op.status not in ("Completed", "Failed", "Cancelled"):
-        assert time.monotonic() < deadline, f"import {import_id} still {import_op.status}"
-        time.sleep(0.2)
-        import_op = index.describe_import(import_id)
-    return import_op
-
-
-def _local_source(server: SpruceServer, name: str) -> tuple[pafs.FileSystem, str, str]:
-    root = server.data_dir / "imports" / name
-    root.mkdir(parents=True)
-    return pafs.LocalFileSystem(), str(root), f"file://{root}/"
-
-
 def _source(kind: str, server: SpruceServer, emulators: dict[str, Emulator], name: str
             ) -> tuple[pafs.FileSystem, str, str]:
     """(filesystem to upload with, base path, import uri) for a fresh prefix in the given store."""
     if kind == "file":
-        return _local_source(server, name)
+        return local_source(server, name)
     fs = emulators[kind].filesystem
     bucket = f"seed-{kind}-{name}"
     fs.create_dir(bucket)
@@ -126,7 +110,7 @@ def test_seed_flow_end_to_end(kind: str, pc: Pinecone, index_name: str, import_s
     print(import_id)  # e.g. "1"
     assert import_id == "1"
 
-    import_op = _wait(index, import_id)
+    import_op = wait_for_import(index, import_id)
     if import_op.status == "Completed":
         print(f"Imported {import_op.records_imported} records")
     assert import_op.status == "Completed", import_op.error
@@ -138,7 +122,7 @@ def test_seed_flow_end_to_end(kind: str, pc: Pinecone, index_name: str, import_s
 
 
 def test_abort_mode_fails_at_first_bad_record(pc: Pinecone, index_name: str, import_server: SpruceServer) -> None:
-    fs, base, uri = _local_source(import_server, index_name)
+    fs, base, uri = local_source(import_server, index_name)
     fs.create_dir(f"{base}/__default__")
     vectors = np.ones((5, DIM), dtype=np.float32)
     vectors[2, 0] = np.nan
@@ -148,30 +132,30 @@ def test_abort_mode_fails_at_first_bad_record(pc: Pinecone, index_name: str, imp
     index = pc.index(index_name)
 
     response = index.start_import(uri=uri, error_mode="abort")
-    failed = _wait(index, response.id)
+    failed = wait_for_import(index, response.id)
     assert failed.status == "Failed"
     assert "row 2" in failed.error and "a.parquet" in failed.error
     assert failed.finished_at is not None
 
     response = index.start_import(uri=uri, error_mode=ImportErrorMode.ABORT)
-    assert _wait(index, response.id).status == "Failed"
+    assert wait_for_import(index, response.id).status == "Failed"
 
     # The seed's default is continue: the bad row is skipped, the rest imported.
     response = index.start_import(uri=uri)
-    done = _wait(index, response.id)
+    done = wait_for_import(index, response.id)
     assert done.status == "Completed", done.error
     assert done.records_imported == 4
     assert sorted(index.fetch(ids=[f"r{i}" for i in range(5)]).vectors) == ["r0", "r1", "r3", "r4"]
 
 
 def test_list_imports_pages_and_limit(pc: Pinecone, index_name: str, import_server: SpruceServer) -> None:
-    fs, base, uri = _local_source(import_server, index_name)
+    fs, base, uri = local_source(import_server, index_name)
     write_dense_dataset(fs, base, {"only": 3}, DIM)
     index = pc.index(index_name)
     started = [index.start_import(uri=uri).id for _ in range(105)]
     assert started == [str(i) for i in range(1, 106)]
     for import_id in started[-3:]:
-        _wait(index, import_id)
+        wait_for_import(index, import_id)
 
     seen = []
     for imp in index.list_imports():
@@ -193,7 +177,7 @@ def test_list_imports_pages_and_limit(pc: Pinecone, index_name: str, import_serv
 def test_cancel_running_import_keeps_imported_records(paced_server: SpruceServer) -> None:
     pc = Pinecone(api_key="your-api-key", host=paced_server.url)
     pc.create_index("cancel-me", dimension=256, spec=SPEC)
-    fs, base, uri = _local_source(paced_server, "cancel-me")
+    fs, base, uri = local_source(paced_server, "cancel-me")
     # 10 s at the server's rate limit; the first commit lands ~2 s in, and we cancel right after it.
     total = 20_000
     write_dense_dataset(fs, base, {"big": total}, 256, files_per_namespace=4, row_group_size=1000, seed=5)
@@ -205,7 +189,7 @@ def test_cancel_running_import_keeps_imported_records(paced_server: SpruceServer
         time.sleep(0.02)
 
     index.cancel_import(import_id)
-    cancelled = _wait(index, import_id, timeout=10)
+    cancelled = wait_for_import(index, import_id, timeout=10)
     assert cancelled.status == "Cancelled"
     assert cancelled.finished_at is not None
     imported = cancelled.records_imported

@@ -21,7 +21,7 @@ import numpy as np
 
 from spruce.storage.datadir import DataDir
 
-_CHUNK = 16_384
+_CHUNK = 8_192  # close() waits at most one chunk of an index build
 
 
 class Ann:

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.server import SpruceServer
+# Registered as a plugin below; tests.server imports it first, so ask for assertion rewriting up front.
+pytest.register_assert_rewrite("tests.emulators")
+
+from tests.server import SpruceServer  # noqa: E402
 
 pytest_plugins = ["tests.emulators"]
 

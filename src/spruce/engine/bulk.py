@@ -50,7 +50,7 @@ def prepare_bulk(batch: BulkBatch, dimension: int | None) -> dict[str, object]:
         "sparse_indices": sp_i,
         "sparse_values": sp_v,
         "metadata": meta,
-        "cols": MetaColumns.from_json(meta.to_pylist(), len(meta)),
+        "cols": MetaColumns.from_json(meta, len(meta)),
     }
 
 

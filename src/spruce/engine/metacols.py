@@ -14,6 +14,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pajson
 
 _RANGE = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
 
@@ -63,8 +64,21 @@ class MetaColumns:
         return cls(n, {k: _build_key(n, *a) for k, a in acc.items()})
 
     @classmethod
-    def from_json(cls, raw: Iterable[bytes | str | None], n: int) -> MetaColumns:
-        return cls.from_dicts([orjson.loads(r) if r else None for r in raw] if n else [])
+    def from_json(cls, raw: pa.Array | Iterable[bytes | str | None], n: int) -> MetaColumns:
+        """Columns of raw JSON metadata (null or empty = no metadata), parsed by Arrow's JSON reader in C++.
+
+        Measured on 200k rows of 5 keys: the Python path (orjson + a loop per row) took 7.5 s of an 18 s import
+        profile; this one ~0.2 s. A batch Arrow cannot type (a key holding numbers in one row and strings in
+        another, lists of non-strings, duplicate keys, nested objects) takes the Python path, which handles any
+        mix of kinds per key.
+        """
+        if not n:
+            return cls(0, {})
+        arr = raw if isinstance(raw, pa.Array) else _arrow_strings(raw)
+        cols = _from_arrow_json(arr)
+        if cols is not None:
+            return cols
+        return cls.from_dicts([orjson.loads(r) if r else None for r in arr.cast(pa.binary()).to_pylist()])
 
     # ---- persistence as one Arrow table of n rows --------------------------------------------------------------
     def to_arrow(self) -> pa.Table:
@@ -154,6 +168,60 @@ class MetaColumns:
             return np.zeros(self.n, dtype=bool)
         with np.errstate(invalid="ignore"):
             return _RANGE[op](c.num, value)  # NaN (not a number here) compares False
+
+
+def _arrow_strings(raw: Iterable[bytes | str | None]) -> pa.Array:
+    return pa.array([r.encode() if isinstance(r, str) else r for r in raw], pa.binary()).cast(pa.string())
+
+
+def _from_arrow_json(meta: pa.Array) -> MetaColumns | None:
+    """Typed columns via ``pyarrow.json``; None when the batch needs the per-row Python path."""
+    n = len(meta)
+    text = meta.cast(pa.large_string())
+    # One JSON object per line: no metadata is an empty object, and raw line breaks (legal JSON whitespace
+    # outside strings, illegal inside them) become spaces so a pretty-printed object stays on its line.
+    text = pc.if_else(pc.fill_null(pc.equal(pc.binary_length(text), 0), True), "{}", text)
+    body = text.buffers()[2]
+    if body is not None and np.isin(np.frombuffer(body, np.uint8), (10, 13)).any():  # rare; the regex costs 0.1 s
+        text = pc.replace_substring_regex(text, "[\r\n]", " ")
+    lines = pa.LargeListArray.from_arrays(pa.array([0, n], pa.int64()), text)
+    data = pc.binary_join(lines, pa.scalar("\n", pa.large_string()))[0].as_buffer()
+    if data is None or data.size >= 1 << 31:  # the reader's block size is an int32
+        return None
+    options = pajson.ReadOptions(use_threads=False, block_size=data.size + 1)
+    try:
+        table = pajson.read_json(pa.BufferReader(data), read_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != n:
+        return None
+    keys: dict[str, KeyColumn] = {}
+    for name, chunked in zip(table.column_names, table.columns, strict=True):
+        col = chunked.combine_chunks()
+        t = col.type
+        c = KeyColumn(n)
+        if pa.types.is_integer(t) or pa.types.is_floating(t):
+            c.num = col.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+        elif pa.types.is_boolean(t):
+            c.bools = col.cast(pa.int8()).fill_null(-1).to_numpy(zero_copy_only=False)
+        elif pa.types.is_string(t):
+            enc = col.dictionary_encode()
+            c.str_codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+            c.str_dict = {s: i for i, s in enumerate(enc.dictionary.to_pylist())}
+        elif pa.types.is_list(t) and (pa.types.is_string(t.value_type) or pa.types.is_null(t.value_type)):
+            flat = col.flatten().cast(pa.string())
+            enc = flat.dictionary_encode()
+            c.list_rows = pc.list_parent_indices(col).to_numpy(zero_copy_only=False).astype(np.int64)
+            c.list_codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+            c.list_dict = {s: i for i, s in enumerate(enc.dictionary.to_pylist())}
+            c.present = col.is_valid().to_numpy(zero_copy_only=False)
+        elif pa.types.is_null(t):
+            continue  # only nulls: present nowhere, like a key the Python path saw only as null
+        else:
+            return None  # nested objects, lists of numbers: the Python path decides what they mean
+        c.present = _presence(c)
+        keys[name] = c
+    return MetaColumns(n, keys)
 
 
 def _build_key(n: int, s_rows, s_vals, b_rows, b_vals, n_rows, n_vals, l_rows, l_vals) -> KeyColumn:  # type: ignore[no-untyped-def]

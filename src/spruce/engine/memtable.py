@@ -104,6 +104,7 @@ class Memtable:
         return {
             "ids": pa.array([self.ids[r] for r in rows], pa.string()),
             "values": None if self.vectors is None else self.vectors[rows],
+            "norms": None if self.vectors is None else self.norms[rows],
             "sparse_indices": pa.array([None if i is None else i.tolist() for i in idx], pa.list_(pa.uint32()))
             if has_sparse
             else None,

@@ -504,7 +504,7 @@ class NamespaceStore:
         key = seg_key(self.dir, rs.no, "faiss")
         if self.closed or self._segs.get(rs.no) is not rs:
             return
-        self.dd.write_atomic(key, ann.to_bytes())  # hundreds of MB: not under the write lock
+        self.dd.write_atomic_with(key, ann.write)  # hundreds of MB: not under the write lock
         with self._write:
             if self.closed or self._segs.get(rs.no) is not rs:
                 self.dd.remove(key)  # merged away or dropped meanwhile
@@ -604,9 +604,10 @@ def _concat_rows(parts: list[tuple[RowSet, np.ndarray]]) -> dict[str, object]:
     from spruce.engine.metacols import MetaColumns
 
     ids = pa.array([rs.ids[r] for rs, rows in parts for r in rows.tolist()], pa.string())
-    vectors = None
+    vectors = norms = None
     if parts and parts[0][0].vectors is not None:
         vectors = np.concatenate([rs.vectors[rows] for rs, rows in parts])  # type: ignore[index]
+        norms = np.concatenate([rs.norms[rows] for rs, rows in parts])  # type: ignore[index]
     take = pa.array
     meta = pa.concat_arrays([rs.raw_metadata.take(take(rows)) for rs, rows in parts])  # type: ignore[union-attr]
     sp_i = pa.concat_arrays([rs.raw_sparse[0].take(take(rows)) for rs, rows in parts])  # type: ignore[index]
@@ -617,5 +618,6 @@ def _concat_rows(parts: list[tuple[RowSet, np.ndarray]]) -> dict[str, object]:
         "sparse_indices": sp_i,
         "sparse_values": sp_v,
         "metadata": meta,
-        "cols": MetaColumns.from_json(meta.to_pylist(), len(meta)),
+        "cols": MetaColumns.from_json(meta, len(meta)),
+        "norms": norms,
     }

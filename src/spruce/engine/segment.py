@@ -20,11 +20,13 @@ def seg_key(ns_dir: str, no: int, suffix: str = "arrow") -> str:
     return f"{ns_dir}/seg-{no:08d}.{suffix}"
 
 
-def _ipc_bytes(table: pa.Table) -> pa.Buffer:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table, max_chunksize=max(table.num_rows, 1))
-    return sink.getvalue()
+def _write_ipc(dd: DataDir, key: str, table: pa.Table) -> None:
+    def produce(path: str) -> None:
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=max(table.num_rows, 1))
+
+    # The directory entry is made durable once for both files, by the caller's sync_dir before its manifest commit.
+    dd.write_atomic_with(key, produce, sync_dir=False)
 
 
 def _read_ipc(dd: DataDir, key: str) -> pa.Table:
@@ -32,7 +34,8 @@ def _read_ipc(dd: DataDir, key: str) -> pa.Table:
 
 
 def norms_of(values: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(values, axis=1).astype(np.float32) if len(values) else np.zeros(0, np.float32)
+    # einsum: no n x d temporary of squares. np.linalg.norm took 1.8 s (and 600 MB) of a 200k x 768 import.
+    return np.sqrt(np.einsum("ij,ij->i", values, values)).astype(np.float32, copy=False)
 
 
 def write_segment(
@@ -46,15 +49,20 @@ def write_segment(
     sparse_values: pa.Array | None,
     metadata: pa.Array,
     cols: MetaColumns,
+    norms: np.ndarray | None = None,
 ) -> None:
-    """Write both files durably. Not visible until a manifest names the segment."""
+    """Write both files durably (``norms``: of ``values``, when the caller has them already).
+
+    Not visible until a manifest names the segment: the directory is synced once for both files here, and the
+    manifest commit that follows is the commit point.
+    """
     n = len(ids)
     arrays: dict[str, pa.Array] = {"id": ids.cast(pa.string())}
     if values is not None:
         values = np.ascontiguousarray(values, dtype=np.float32)
         dim = values.shape[1]
         arrays["values"] = pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), dim)
-        arrays["norm"] = pa.array(norms_of(values))
+        arrays["norm"] = pa.array(norms_of(values) if norms is None else np.asarray(norms, np.float32))
     if sparse_indices is None:
         sparse_indices = pa.nulls(n, pa.list_(pa.uint32()))
         sparse_values = pa.nulls(n, pa.list_(pa.float32()))
@@ -62,8 +70,9 @@ def write_segment(
     arrays["sparse_indices"] = sparse_indices.cast(pa.list_(pa.uint32()))
     arrays["sparse_values"] = sparse_values.cast(pa.list_(pa.float32()))
     arrays["metadata"] = metadata.cast(pa.string())
-    dd.write_atomic(seg_key(ns_dir, no), _ipc_bytes(pa.table(arrays)))
-    dd.write_atomic(seg_key(ns_dir, no, "cols.arrow"), _ipc_bytes(cols.to_arrow()))
+    _write_ipc(dd, seg_key(ns_dir, no), pa.table(arrays))
+    _write_ipc(dd, seg_key(ns_dir, no, "cols.arrow"), cols.to_arrow())
+    dd.sync_dir(ns_dir)
 
 
 def _one_chunk(col: pa.ChunkedArray) -> pa.Array:

@@ -13,10 +13,19 @@ class EngineConfig:
     flush_bytes: int = 32 << 20
     # Segments smaller than this are scanned exactly (cheaper than an HNSW walk, no build cost).
     index_min_rows: int = 20_000
-    # Tiered merge: when at least merge_min_segments segments have fewer than merge_small_rows live rows,
-    # they are merged into one (which then gets indexed).
-    merge_small_rows: int = 100_000
+    # Merge ceiling: segments below this many live rows are packed together into ones of about this size, and are
+    # not indexed while their namespace is being written (see optimizers.py). 250k keeps a 1M import to ~4 HNSW
+    # segments (4 walks ~1.5 ms) while one merge or build stays under ~1 GB of heap (250k x 768 x 4 B = 0.77 GB).
+    merge_small_rows: int = 250_000
+    # When quiet, indexed small segments are merged only once this many exist (re-indexing is not free).
     merge_min_segments: int = 4
+    # While writes continue, merge early once this many small segments pile up (bounds exact-scan fan-out).
+    merge_max_segments: int = 16
+    # A namespace with no write for this long is quiet: its small segments are merged, then indexed. Longer than
+    # the import's commit interval (2 s) would delay every import's ANN; an import commits every ~0.5 s here.
+    quiet_seconds: float = 1.5
+    # A segment waits at most this long for quiet before it is indexed anyway (a namespace never quiet).
+    index_after_seconds: float = 60.0
     # Rewrite a segment without its deleted rows once this fraction of it is dead.
     vacuum_fraction: float = 0.3
     background: bool = True

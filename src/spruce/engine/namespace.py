@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from itertools import islice
@@ -62,6 +63,7 @@ class NamespaceStore:
         self._idmap: dict[str, int] = {}  # segment-resident live id -> _loc(no, row)
         self._mem = Memtable(dimension)
         self._view: View = ()
+        self._last_write = time.monotonic()
         self.closed = False
         if create:
             dd.makedirs(ns_dir)
@@ -192,6 +194,7 @@ class NamespaceStore:
             self._check_open()
             lsn = self._wal.append(payload)
             apply()  # type: ignore[operator]
+            self._last_write = time.monotonic()
         self._wal.sync_to(lsn)
         self._maybe_flush()
 
@@ -368,6 +371,7 @@ class NamespaceStore:
             new = self._next_manifest(m, add=[] if no is None else [rs])
             new.checkpoints[checkpoint_key] = encode_checkpoint(checkpoint)
             self._commit(new)
+            self._last_write = time.monotonic()
             with self._state:
                 if no is not None:
                     self._segs[no], self._deleted[no] = rs, None
@@ -496,6 +500,10 @@ class NamespaceStore:
         return recs, nxt
 
     # ---- optimizer hooks (called from the optimizer thread) -------------------------------------------------------
+    def idle_seconds(self) -> float:
+        """Seconds since the last write (upsert, delete or bulk batch): the optimizer's "quiet" signal."""
+        return time.monotonic() - self._last_write
+
     def segments_view(self) -> View:
         return self._view
 

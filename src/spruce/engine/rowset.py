@@ -5,6 +5,7 @@ Search, filtering and fetching work on RowSets only, so the planner treats both 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -76,6 +77,11 @@ class RowSet:
         self.raw_metadata: pa.Array | None = None
         self.raw_sparse: tuple[pa.Array, pa.Array] | None = None
         self._sorted: tuple[list[str], np.ndarray] | None = None
+        self._created = time.monotonic()
+
+    def age(self) -> float:
+        """Seconds since this RowSet was made (opened, for segments loaded at start)."""
+        return time.monotonic() - self._created
 
     @property
     def sparse(self) -> Sparse | None:

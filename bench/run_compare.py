@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,19 @@ from compare.params import RESULTS_DIR, Params
 from compare.runners import SYSTEMS
 
 _ALIASES = {"milvus_lite": "milvus", "chromadb": "chroma", "lance": "lancedb", "physical": "limit"}
+
+
+def _spruce_revision() -> str:
+    """The commit Spruce ran from (an editable install runs the working tree; say if src/ differed from it)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=root, capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + uncommitted changes in src/" if dirty else "")
 
 
 def main() -> None:
@@ -46,6 +60,7 @@ def main() -> None:
         ap.error(f"unknown systems {unknown}; choose from {SYSTEMS}")
     timeout = a.timeout or (900.0 if n <= 200_000 else 3600.0)
 
+    revision = _spruce_revision()
     t0 = time.perf_counter()
     print(f"dataset {params.key} -> {params.data_dir}", flush=True)
     dataset.ensure(params)
@@ -64,7 +79,7 @@ def main() -> None:
     now = dt.datetime.now(dt.UTC)
     meta = {"date": now.strftime("%Y-%m-%d %H:%M UTC"), "machine": report.machine(),
             "command": "python " + shlex.join(["bench/run_compare.py", *sys.argv[1:]]),
-            "selectivity": truth.selectivity}
+            "selectivity": truth.selectivity, "spruce_revision": revision}
     stem = a.out or f"compare-{n}-{now.strftime('%Y%m%d-%H%M')}"
     md, js = report.write(params, results, meta, RESULTS_DIR, stem)
     print()

@@ -16,10 +16,11 @@ import numpy as np
 from pinecone import Pinecone, ServerlessSpec
 
 from compare import truth as truthmod
-from compare.filters import FilterCase
+from compare.filters import CASES, FilterCase
 from compare.measure import probe, row_of, run_cases
 from compare.params import Params
 from compare.server import SpruceServer
+from compare.server_time import query_totals
 
 _PROBE_N = 20
 _PROBE_EVERY = 1.0
@@ -81,11 +82,20 @@ def _bench(url: str, params: Params) -> dict[str, Any]:
         # the table must not claim a readiness time it did not see.
         notes.append(f"ANN-ready NOT observed: no latency drop within {probes[-1][0] - load_s:.0f}s after import")
         ann_s = None
+    cases = {}
+    for case in CASES:
+        before = query_totals(url)
+        cases.update(run_cases(search, truth, (case,)))
+        secs, count = (a - b for a, b in zip(query_totals(url), before, strict=True))
+        if count:
+            cases[case.name]["server_mean_ms"] = 1000 * secs / count
+    notes.append("server-side mean ms per case (from /metrics): "
+                 + ", ".join(f"{k} {v.get('server_mean_ms', float('nan')):.2f}" for k, v in cases.items()))
     return {
         "load_s": load_s,
         "ann_ready_s": ann_s,
         "index": "Spruce engine (HNSW + planner), via pinecone SDK",
-        "cases": run_cases(search, truth),
+        "cases": cases,
         "notes": notes,
         "probes": probes,
     }

@@ -78,7 +78,11 @@ def search(rs: RowSet, deleted: np.ndarray | None, q: Query, cfg: EngineConfig) 
     if not exact:
         assert rs.ann is not None and q.vector is not None
         base = max(cfg.ef_search, 2 * q.top_k)
-        ef = min(_MAX_EF, int(base * (rs.n / m) ** cfg.ef_filter_power)) if m < rs.n else base
+        if m < rs.n:
+            grown = max(cfg.ef_filter_base, 2 * q.top_k) * (rs.n / m) ** cfg.ef_filter_power
+            ef = min(_MAX_EF, max(base, int(grown)))
+        else:
+            ef = base
         bitmap = None if mask is None or m == rs.n else np.packbits(mask, bitorder="little")
         rows, scores = rs.ann.search(q.vector, min(q.top_k, m), ef, bitmap)
         if q.metric == "dotproduct":

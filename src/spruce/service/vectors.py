@@ -65,6 +65,16 @@ class VectorService:
         _refuse(rules.dense_problem(array, self.store.dimension or 0), position)
         return array
 
+    def _dense_batch(self, vectors: Sequence[VectorInput]) -> np.ndarray | None:
+        """All dense values as one float32 matrix when every vector has the index's dimension and finite values:
+        one conversion instead of one per vector (a third of an upsert's server time at 100 x 768). None sends
+        the batch through the per-vector checks, which name the first offending vector."""
+        dimension = self.store.dimension
+        if self.store.vector_type != "dense" or any(v.values is None or len(v.values) != dimension for v in vectors):
+            return None
+        matrix = np.array([v.values for v in vectors], dtype=np.float32)
+        return matrix if np.isfinite(matrix).all() else None
+
     def _sparse(self, sparse: SparseInput | None, position: str = "") -> tuple[np.ndarray, np.ndarray] | None:
         if sparse is None:
             if self.store.vector_type == "sparse":
@@ -91,11 +101,12 @@ class VectorService:
             raise InvalidArgument(
                 f"Upsert request has {len(vectors)} vectors; the maximum is {rules.MAX_UPSERT_VECTORS}"
             )
+        matrix = self._dense_batch(vectors)
         records: list[Record] = []
         for i, vector in enumerate(vectors):
             position = f"vectors[{i}]: "
             _refuse(rules.id_problem(vector.id), position)
-            dense = self._dense(vector.values, position)
+            dense = matrix[i] if matrix is not None else self._dense(vector.values, position)
             sparse = self._sparse(vector.sparse, position)
             metadata = encode_metadata(vector.metadata, position) if vector.metadata else None
             records.append(Record(

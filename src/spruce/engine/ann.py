@@ -1,15 +1,17 @@
-"""Approximate nearest-neighbour index of one sealed segment: faiss HNSW M16 (flat storage).
+"""Approximate nearest-neighbour index of one sealed segment: faiss IVF-Flat (k-means lists, exact distances).
 
-Measured with bench/engine_bench.py on this 2-core box (200k x 768, clustered embedding-like data, load avg 5-9
-from other jobs, so absolute times are pessimistic):
-  HNSW M16 efC40: build 140 s; top-10 p50 0.66 ms at recall 0.973 (ef 96); with IDSelectorBitmap at 10%
-    selectivity 1.7 ms at recall 0.989 (ef grown by the planner); restart 0.2 s (index file memory-mapped).
-  IVF-Flat nlist 1788: train + add 105 s; nprobe 8 0.79 ms at recall 0.993, nprobe 16 1.2 ms.
-  On isotropic (unclustered) data IVF collapsed (nprobe 64: 6 ms, recall 0.53) while HNSW degraded less.
-IVF would be a fair choice on well-clustered data; HNSW is kept because it needs no training (small segments
-and skewed data give k-means nothing to stand on), its recall does not hinge on cluster quality, and an
-ARCHITECTURE.md run measured the same ordering. Builds run in the background on sealed segments while exact
-scans keep queries correct; selective filters, where a walk with a selector loses recall, go to exact scans.
+Why IVF and not HNSW, measured on this 2-core box (bench/engine_bench.py data: clustered embedding-like 768-d):
+  100k vectors, load avg ~4.4:  HNSW M16 efC40 build 30.8 s (3.2k/s), ef 96 recall 0.983 at 0.36 ms;
+                                HNSW-SQ8 M16 efC40 28.0 s, recall 0.974 (vectors 4x smaller, build no faster);
+                                HNSW efC24 21.3 s but recall 0.935; IVF-Flat 632 lists (2 sqrt n, 10 k-means
+                                iterations on 40k rows) train + add 7.7 s (13k/s), nprobe 8 recall 0.993 at 0.38 ms.
+  The build is what an import waits for before queries are fast (HNSW at 200k: 60-100 s, 10-40x the raw scan),
+  so the 4x cheaper build decides it. Filters suit IVF too: a bitmap selector only skips rows inside the probed
+  lists, so recall is kept by probing more lists as the filter gets selective (the planner's nprobe grows with
+  1/selectivity) instead of an HNSW walk that loses its way among excluded nodes.
+  Caveat (measured earlier): on isotropic, unclustered data IVF degrades more than HNSW (nprobe 64: recall 0.53);
+  real embeddings are clustered, and the planner's exact scans still cover selective filters.
+Index files are memory-mapped on load (IO_FLAG_MMAP_IFC: a 200k index costs ~8 MB of heap, not 600 MB).
 """
 
 from __future__ import annotations
@@ -21,15 +23,22 @@ import numpy as np
 
 from spruce.storage.datadir import DataDir
 
-_CHUNK = 8_192  # close() waits at most one chunk of an index build
+_CHUNK = 8_192  # close() waits at most one chunk of an index build (after training)
+_TRAIN_PER_LIST = 48  # k-means sample: rows per list (faiss wants >= 39); more bought no recall here
+_KMEANS_ITERS = 10
+
+
+def n_lists(n: int) -> int:
+    """2 sqrt(n) lists: ~450 rows per list at 200k, so nprobe 16 scans ~3.5% of a segment."""
+    return max(1, min(4096, int(2 * np.sqrt(n))))
 
 
 class Ann:
-    """HNSW over one segment. Cosine: inner product of unit vectors. Euclidean: L2 (faiss returns squared).
+    """IVF over one segment. Cosine: inner product of unit vectors. Euclidean: L2 (faiss returns squared).
 
-    Dot product: HNSW on raw inner products walks a non-metric graph and lost recall in tests (0.90 at 10%
-    selectivity), so vectors get one extra coordinate sqrt(M^2 - |x|^2) (M = largest norm) and the walk is L2 on
-    those: |x' - q'|^2 = M^2 + |q|^2 - 2 x.q, the same order as x.q (the classic MIPS-to-NN reduction).
+    Dot product: raw inner products make k-means lists that favour long vectors, so vectors get one extra
+    coordinate sqrt(M^2 - |x|^2) (M = largest norm) and the index is L2 on those: |x' - q'|^2 = M^2 + |q|^2 - 2 x.q,
+    the same order as x.q (the classic MIPS-to-NN reduction).
     """
 
     def __init__(self, index: faiss.Index, metric: str, max_norm: float = 0.0) -> None:
@@ -39,39 +48,36 @@ class Ann:
 
     @classmethod
     def build(
-        cls,
-        vectors: np.ndarray,
-        norms: np.ndarray,
-        metric: str,
-        m: int,
-        ef_construction: int,
-        stop: threading.Event | None = None,
+        cls, vectors: np.ndarray, norms: np.ndarray, metric: str, stop: threading.Event | None = None
     ) -> Ann | None:
-        """Build in chunks so a shutdown request is honoured within one chunk; None if stopped."""
-        dim = vectors.shape[1]
-        max_norm = float(norms.max()) if metric == "dotproduct" and len(norms) else 0.0
+        """Train on a sample, then add in chunks so a shutdown request is honoured within one chunk; None if
+        stopped."""
+        n, dim = vectors.shape
+        max_norm = float(norms.max()) if metric == "dotproduct" and n else 0.0
+        nlist = n_lists(n)
         if metric == "cosine":
-            index = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            index.cp.spherical = True
         else:
-            index = faiss.IndexHNSWFlat(dim + (metric == "dotproduct"), m, faiss.METRIC_L2)
-        index.hnsw.efConstruction = ef_construction
-        for start in range(0, len(vectors), _CHUNK):
+            d = dim + (metric == "dotproduct")
+            index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, nlist, faiss.METRIC_L2)
+        index.cp.niter = _KMEANS_ITERS
+        index.cp.max_points_per_centroid = _TRAIN_PER_LIST
+        sample = np.sort(np.random.default_rng(0).choice(n, min(n, _TRAIN_PER_LIST * nlist), replace=False))
+        index.train(_prepared(vectors[sample], norms[sample], metric, max_norm))
+        for start in range(0, n, _CHUNK):
             if stop is not None and stop.is_set():
                 return None
-            chunk = np.ascontiguousarray(vectors[start : start + _CHUNK], dtype=np.float32)
-            if metric == "cosine":
-                chunk = _normalized(chunk, norms[start : start + _CHUNK])
-            elif metric == "dotproduct":
-                n2 = norms[start : start + _CHUNK].astype(np.float64) ** 2
-                extra = np.sqrt(np.maximum(max_norm**2 - n2, 0.0)).astype(np.float32)
-                chunk = np.hstack([chunk, extra[:, None]])
-            index.add(chunk)
+            end = start + _CHUNK
+            index.add(_prepared(vectors[start:end], norms[start:end], metric, max_norm))
         return cls(index, metric, max_norm)
 
-    def search(self, query: np.ndarray, k: int, ef: int, bitmap: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query: np.ndarray, k: int, nprobe: int, bitmap: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(rows, scores) best first; ``bitmap`` is a little-endian packed mask of admissible rows."""
-        params = faiss.SearchParametersHNSW()
-        params.efSearch = max(ef, k)
+        params = faiss.SearchParametersIVF()
+        params.nprobe = max(1, min(nprobe, self.index.nlist))
         if bitmap is not None:
             params.sel = faiss.IDSelectorBitmap(self.index.ntotal, faiss.swig_ptr(bitmap))
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
@@ -94,11 +100,18 @@ class Ann:
         path = dd.local_path(key)
         if path is None:
             return cls(faiss.deserialize_index(np.frombuffer(dd.read_bytes(key), dtype=np.uint8)), metric, max_norm)
-        # Memory-map the vectors instead of copying them: restart in ~0.1 s instead of ~3 s for 200k x 768,
+        # Memory-map the inverted lists instead of copying them: restart in ~0.1 s instead of ~3 s for 200k x 768,
         # and the vectors live in the page cache. Safe because index files are immutable once written.
         return cls(faiss.read_index(path, faiss.IO_FLAG_MMAP_IFC), metric, max_norm)
 
 
-def _normalized(x: np.ndarray, norms: np.ndarray) -> np.ndarray:
-    safe = np.where(norms > 0, norms, 1.0).astype(np.float32)
-    return x / safe[:, None]
+def _prepared(x: np.ndarray, norms: np.ndarray, metric: str, max_norm: float) -> np.ndarray:
+    """Rows as the index sees them: unit length (cosine), with the MIPS coordinate (dot product), or as they are."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if metric == "cosine":
+        safe = np.where(norms > 0, norms, 1.0).astype(np.float32)
+        return x / safe[:, None]
+    if metric == "dotproduct":
+        extra = np.sqrt(np.maximum(max_norm**2 - norms.astype(np.float64) ** 2, 0.0)).astype(np.float32)
+        return np.hstack([x, extra[:, None]])
+    return x

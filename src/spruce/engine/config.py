@@ -11,11 +11,11 @@ class EngineConfig:
     # scanned exactly on every query (20k x 768 float32 ~ 60 MB ~ 5 ms per scan on this machine).
     flush_rows: int = 10_000
     flush_bytes: int = 32 << 20
-    # Segments smaller than this are scanned exactly (cheaper than an HNSW walk, no build cost).
+    # Segments smaller than this are scanned exactly (cheaper than an index probe, no build cost).
     index_min_rows: int = 20_000
     # Merge ceiling: segments below this many live rows are packed together into ones of about this size, and are
-    # not indexed while their namespace is being written (see optimizers.py). 250k keeps a 1M import to ~4 HNSW
-    # segments (4 walks ~1.5 ms) while one merge or build stays under ~1 GB of heap (250k x 768 x 4 B = 0.77 GB).
+    # not indexed while their namespace is being written (see optimizers.py). 250k keeps a 1M import to ~4 indexed
+    # segments (~0.5 ms each) while one merge or build stays under ~1 GB of heap (250k x 768 x 4 B = 0.77 GB).
     merge_small_rows: int = 250_000
     # When quiet, indexed small segments are merged only once this many exist (re-indexing is not free).
     merge_min_segments: int = 4
@@ -30,17 +30,13 @@ class EngineConfig:
     vacuum_fraction: float = 0.3
     background: bool = True
     optimizer_interval: float = 0.5
-    # HNSW parameters (see ann.py for why HNSW).
-    hnsw_m: int = 16
-    ef_construction: int = 40
-    # 224, not 96: with 250k-row segments, 2 of the 200 bench queries landed in a cluster the greedy descent
-    # missed at ef 96..192 (recall 0 for them, 0.945 over the first 20); ef 224: recall 0.994, p50 0.49 ms vs 0.39.
-    ef_search: int = 224
-    # Filtered walks: efSearch = max(ef_search, ef_filter_base * (1 / selectivity) ** ef_filter_power), capped at
-    # 4096. The base stays 96: 224 grown the same way took the 10% filter from 1.6 to 3.9 ms p50 (recall 0.983 ->
-    # 0.991) at 200k.
-    ef_filter_base: int = 96
-    ef_filter_power: float = 0.75
+    # IVF lists probed per unfiltered query (see ann.py for why IVF). 16, not 8: engine_bench 200k reached recall
+    # 0.998 at 8, but tests/engine/test_engine_ann.py's less clustered 32-d data needed 16 (dot product: 0.865 at 8,
+    # 0.945 at 12, 0.973 at 16; cosine and L2 0.997 at 16).
+    nprobe: int = 16
+    # Filtered queries probe nprobe * (1 / selectivity) ** nprobe_filter_power lists (at most all of them).
+    # 0.75 measured recall >= 0.99 at 50% and 10% on both data sets; 1.0 was no better and 1.5-2x slower at 10%.
+    nprobe_filter_power: float = 0.75
     # Planner: exact scan over the matching rows when at most this many (or this fraction) match.
     exact_max_rows: int = 4096
     exact_max_fraction: float = 0.02

@@ -25,12 +25,12 @@ def _quiet(ns: NamespaceStore, cfg: EngineConfig, force: bool) -> bool:
 
 
 def index_step(ns: NamespaceStore, cfg: EngineConfig, stop: threading.Event, force: bool = False) -> bool:
-    """Build HNSW once per segment that will stay: merge first, index once.
+    """Build the ANN index once per segment that will stay: merge first, index once.
 
     A segment below the merge ceiling is indexed only once its namespace is quiet (merge_step has then packed the
     small ones together) or it has waited ``index_after_seconds`` (a namespace that is never quiet still gets
     indexes). Indexing every segment as it appeared built HNSW on 42k, 73k, 104k... row merge results and threw each
-    away: 141 s to ANN-ready for a 200k import, against one 200k build.
+    away: 96-141 s to ANN-ready for a 200k import, against one 200k build.
     """
     quiet = _quiet(ns, cfg, force)
     todo = [
@@ -41,7 +41,7 @@ def index_step(ns: NamespaceStore, cfg: EngineConfig, stop: threading.Event, for
     for live, rs in sorted(todo, key=lambda t: -t[0]):  # largest first: most query time saved
         if quiet or live >= cfg.merge_small_rows or rs.age() >= cfg.index_after_seconds:
             assert rs.norms is not None
-            ann = Ann.build(rs.vectors, rs.norms, ns.metric, cfg.hnsw_m, cfg.ef_construction, stop)
+            ann = Ann.build(rs.vectors, rs.norms, ns.metric, stop)
             if ann is not None:
                 ns.attach_index(rs, ann)
             return True

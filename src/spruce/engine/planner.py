@@ -1,10 +1,9 @@
-"""Per-RowSet query planning: filter mask first, then exact scan or ANN walk, whichever keeps recall.
+"""Per-RowSet query planning: filter mask first, then exact scan or ANN probe, whichever keeps recall.
 
-An HNSW walk with a bitmap selector only finds admissible rows among the nodes it visits, so its recall drops as
-the filter gets selective (measured: <= 0.19 at 0.1%). When few rows match, scoring exactly those rows is both
-exact and cheap (a gather + one matrix-vector product); otherwise the walk's efSearch grows with 1/selectivity so
-it still meets top_k admissible rows.
-"""
+An index search with a bitmap selector only finds admissible rows among the candidates it visits, so its recall
+drops as the filter gets selective (HNSW measured <= 0.19 at 0.1%). When few rows match, scoring exactly those rows
+is both exact and cheap (a gather + one matrix-vector product); otherwise the IVF search probes more lists as the
+selectivity drops so it still meets top_k admissible rows."""
 
 from __future__ import annotations
 
@@ -19,7 +18,6 @@ from spruce.engine.filters import Filter, evaluate
 from spruce.engine.rowset import RowSet
 
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-_MAX_EF = 4096
 
 
 @dataclass(slots=True)
@@ -77,14 +75,11 @@ def search(rs: RowSet, deleted: np.ndarray | None, q: Query, cfg: EngineConfig) 
     )
     if not exact:
         assert rs.ann is not None and q.vector is not None
-        base = max(cfg.ef_search, 2 * q.top_k)
-        if m < rs.n:
-            grown = max(cfg.ef_filter_base, 2 * q.top_k) * (rs.n / m) ** cfg.ef_filter_power
-            ef = min(_MAX_EF, max(base, int(grown)))
-        else:
-            ef = base
+        # A selector leaves ~selectivity of each probed list admissible: probing 1/selectivity more lists keeps
+        # the number of candidates (and recall) about what an unfiltered search sees.
+        nprobe = cfg.nprobe if m == rs.n else int(cfg.nprobe * (rs.n / m) ** cfg.nprobe_filter_power)
         bitmap = None if mask is None or m == rs.n else np.packbits(mask, bitorder="little")
-        rows, scores = rs.ann.search(q.vector, min(q.top_k, m), ef, bitmap)
+        rows, scores = rs.ann.search(q.vector, min(q.top_k, m), nprobe, bitmap)
         if q.metric == "dotproduct":
             scores = inner_products(rs.vectors, rows, q.vector)  # type: ignore[arg-type]
             order = np.argsort(-scores, kind="stable")

@@ -71,7 +71,8 @@ def _bench(url: str, params: Params) -> dict[str, Any]:
     while time.perf_counter() - t0 < load_s + _MAX_WAIT_AFTER_IMPORT:
         r, p50 = probe(search, truth, _PROBE_N)
         probes.append((time.perf_counter() - t0, r, p50))
-        if _settled(probes, probes[-1][0] - load_s > patience):
+        waited = probes[-1][0] - load_s
+        if _settled(probes, waited > patience) or waited > 2 * patience:
             break
         time.sleep(_PROBE_EVERY)
     ann_s: float | None
@@ -102,15 +103,15 @@ def _bench(url: str, params: Params) -> dict[str, Any]:
 
 
 def _settled(probes: list[tuple[float, float, float]], out_of_patience: bool) -> bool:
-    """Latency stopped falling: the best p50 of the last window is not 10 % better than the best before it,
-    and it has fallen at least once (an exact scan over a freshly imported set is flat, too) or we ran out of
-    patience waiting for a drop (the index was then ready when the import completed)."""
-    if len(probes) < 2 * _SETTLE_PROBES:
+    """Latency is flat: the last ``_SETTLE_PROBES`` p50s are all within 25 % of their median, and that median is
+    below half the first probe's (the exact-scan phase ended) -- or we ran out of patience waiting for a drop.
+    Requiring flatness matters: segments get indexed one by one, so latency falls in steps."""
+    if len(probes) < _SETTLE_PROBES + 1:
         return False
-    p = [x[2] for x in probes]
-    before, window = min(p[:-_SETTLE_PROBES]), min(p[-_SETTLE_PROBES:])
-    fell = min(p) < 0.5 * p[0]
-    return window > 0.9 * before and (fell or out_of_patience)
+    window = [x[2] for x in probes[-_SETTLE_PROBES:]]
+    mid = float(np.median(window))
+    flat = all(0.75 * mid <= p <= 1.25 * mid for p in window)
+    return flat and (mid < 0.5 * probes[0][2] or out_of_patience)
 
 
 def _ann_ready(probes: list[tuple[float, float, float]]) -> tuple[float | None, float]:

@@ -74,6 +74,7 @@ class RowSet:
         self._cols = cols
         self.ann: Ann | None = None
         # Arrow columns of a sealed segment (merges copy rows from these); None for memtable snapshots.
+        self.raw_ids: pa.Array | None = None
         self.raw_metadata: pa.Array | None = None
         self.raw_sparse: tuple[pa.Array, pa.Array] | None = None
         self._sorted: tuple[list[str], np.ndarray] | None = None

@@ -82,7 +82,8 @@ def _one_chunk(col: pa.ChunkedArray) -> pa.Array:
 def load_segment(dd: DataDir, ns_dir: str, no: int) -> RowSet:
     table = _read_ipc(dd, seg_key(ns_dir, no))
     n = table.num_rows
-    ids = _one_chunk(table.column("id")).to_pylist() if n else []
+    raw_ids = _one_chunk(table.column("id"))
+    ids = raw_ids.to_pylist() if n else []
     vectors = norms = None
     if "values" in table.column_names:
         fsl = _one_chunk(table.column("values"))
@@ -105,6 +106,7 @@ def load_segment(dd: DataDir, ns_dir: str, no: int) -> RowSet:
 
     rs = RowSet(no=no, ids=ids, vectors=vectors, norms=norms, sparse=sparse, metadata=metadata, cols=cols)
     rs.cols  # noqa: B018  (load filter columns now, not on the first query)
+    rs.raw_ids = raw_ids
     rs.raw_metadata = meta
     rs.raw_sparse = (sp_i, sp_v)
     return rs

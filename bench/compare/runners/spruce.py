@@ -1,7 +1,7 @@
 """Spruce end to end through its public surface only: the official ``pinecone`` SDK against a local server.
 
 Load = ``start_import(file://...)`` until ``describe_import`` says Completed. ANN-ready: after Completed the engine
-answers by exact scan while HNSW builds in the background (recall is 1.0 all along), so readiness is judged by
+answers by exact scan while its ANN index builds in the background (recall is 1.0 all along), so readiness is judged by
 latency: probe queries every ``_PROBE_EVERY`` s until their p50 stops improving; ANN-ready is the first probe at
 recall >= 0.95 whose p50 is within 1.5x of that settled p50.
 """
@@ -95,7 +95,7 @@ def _bench(url: str, params: Params) -> dict[str, Any]:
     return {
         "load_s": load_s,
         "ann_ready_s": ann_s,
-        "index": "Spruce engine (HNSW + planner), via pinecone SDK",
+        "index": "Spruce engine (its own ANN index + filter planner, defaults), via the pinecone SDK",
         "cases": cases,
         "notes": notes,
         "probes": probes,

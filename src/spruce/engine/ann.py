@@ -68,11 +68,25 @@ class Ann:
         index.cp.min_points_per_centroid = 1  # a deliberate sample size, not a mistake to warn about
         sample = np.sort(np.random.default_rng(0).choice(n, min(n, _TRAIN_PER_LIST * nlist), replace=False))
         index.train(_prepared(vectors[sample], norms[sample], metric, max_norm))
+        # Assign every row first and size each list exactly, then add with the assignments: appending chunk by
+        # chunk grew the lists geometrically (0.92 GB of heap for 200k x 768's 0.6 GB of vectors).
+        lists = np.empty(n, np.int64)
         for start in range(0, n, _CHUNK):
             if stop is not None and stop.is_set():
                 return None
-            end = start + _CHUNK
-            index.add(_prepared(vectors[start:end], norms[start:end], metric, max_norm))
+            end = min(n, start + _CHUNK)
+            chunk = _prepared(vectors[start:end], norms[start:end], metric, max_norm)
+            lists[start:end] = index.quantizer.assign(chunk, 1)[:, 0]
+        invlists = faiss.downcast_InvertedLists(index.invlists)
+        for no, count in enumerate(np.bincount(lists, minlength=nlist).tolist()):
+            invlists.resize(no, count)  # allocates exactly...
+            invlists.resize(no, 0)  # ...and std::vector keeps that capacity when shrunk
+        for start in range(0, n, _CHUNK):
+            if stop is not None and stop.is_set():
+                return None
+            end = min(n, start + _CHUNK)
+            chunk = _prepared(vectors[start:end], norms[start:end], metric, max_norm)
+            index.add_core(end - start, faiss.swig_ptr(chunk), None, faiss.swig_ptr(lists[start:end]))
         return cls(index, metric, max_norm)
 
     def search(

@@ -6,6 +6,7 @@ ANN index is attached only when complete and merged segments replace their sourc
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -18,6 +19,12 @@ from spruce.engine.namespace import NamespaceStore
 from spruce.engine.rowset import RowSet
 
 log = logging.getLogger(__name__)
+
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
+    _LIBC.malloc_trim  # noqa: B018  (glibc only)
+except (OSError, AttributeError):
+    _LIBC = None
 
 
 def _quiet(ns: NamespaceStore, cfg: EngineConfig, force: bool) -> bool:
@@ -43,9 +50,18 @@ def index_step(ns: NamespaceStore, cfg: EngineConfig, stop: threading.Event, for
             assert rs.norms is not None
             ann = Ann.build(rs.vectors, rs.norms, ns.metric, stop)
             if ann is not None:
-                ns.attach_index(rs, ann)
+                ns.attach_index(rs, ann)  # serves the index memory-mapped from its file
+            del ann
+            trim_heap()
             return True
     return False
+
+
+def trim_heap() -> None:
+    """Hand freed heap back to the OS. glibc keeps the ~0.9 GB an IVF build of 200k x 768 allocated in list-sized
+    chunks (the server's anonymous RSS stayed at 0.81 GB after the build was freed); malloc_trim returns it."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def merge_step(ns: NamespaceStore, cfg: EngineConfig, stop: threading.Event, force: bool = False) -> bool:

@@ -19,8 +19,10 @@ class EngineConfig:
     merge_small_rows: int = 250_000
     # When quiet, indexed small segments are merged only once this many exist (re-indexing is not free).
     merge_min_segments: int = 4
-    # While writes continue, merge early once this many small segments pile up (bounds exact-scan fan-out).
-    merge_max_segments: int = 16
+    # While writes continue, merge early once this many small segments pile up (bounds exact-scan fan-out). 24 x an
+    # import's ~10.5k-row commits is about the ceiling, so the rows trigger fires first; 16 merged 168k early and
+    # rewrote it again with the next rows.
+    merge_max_segments: int = 24
     # A namespace with no write for this long is quiet: its small segments are merged, then indexed. Longer than
     # the import's commit interval (2 s) would delay every import's ANN; an import commits every ~0.5 s here.
     quiet_seconds: float = 1.5

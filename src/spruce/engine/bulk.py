@@ -36,9 +36,10 @@ def prepare_bulk(batch: BulkBatch, dimension: int | None) -> dict[str, object]:
     meta = batch.metadata
     meta = pa.nulls(n, pa.string()) if meta is None else _array(meta).cast(pa.string())
 
-    # Last occurrence of each id wins; a dict does the dedupe at C speed.
-    last = dict(zip(ids.to_pylist(), range(n), strict=True))
-    if len(last) < n:
+    # Last occurrence of each id wins. Imports arrive deduplicated, so check in C++ first (count_distinct: ~1 ms per
+    # 10k ids) before the dict that finds the last of each (~4 ms per 10k, a Python str per id).
+    if pc.count_distinct(ids).as_py() < n:
+        last = dict(zip(ids.to_pylist(), range(n), strict=True))
         keep = pa.array(np.fromiter(sorted(last.values()), np.int64, len(last)))
         ids, meta = ids.take(keep), meta.take(keep)
         values = None if values is None else values[keep.to_numpy()]

@@ -297,8 +297,9 @@ class NamespaceStore:
         rs = None
         if len(self._mem):
             no = self._reserve_segment_no()
-            write_segment(self.dd, self.dir, no, **self._mem.live_columns())  # type: ignore[arg-type]
-            rs = load_segment(self.dd, self.dir, no)
+            cols = self._mem.live_columns()
+            write_segment(self.dd, self.dir, no, **cols)  # type: ignore[arg-type]
+            rs = load_segment(self.dd, self.dir, no, cols["cols"])  # type: ignore[arg-type]
         m = self._manifest.current
         new = self._next_manifest(m, add=[] if rs is None else [rs])
         new.wal_gen = m.wal_gen + 1
@@ -358,7 +359,7 @@ class NamespaceStore:
             no = self._reserve_segment_no() if n else None
         if no is not None:
             write_segment(self.dd, self.dir, no, **cols)  # type: ignore[arg-type]
-            rs = load_segment(self.dd, self.dir, no)
+            rs = load_segment(self.dd, self.dir, no, cols["cols"])  # type: ignore[arg-type]
         with self._write:
             self._check_open()
             if len(self._mem) or self._wal.bytes:
@@ -537,8 +538,9 @@ class NamespaceStore:
                 return False
             no = self._reserve_segment_no()
         write_segment(self.dd, self.dir, no, **cols)  # type: ignore[arg-type]
+        metacols = cols["cols"]
         del cols  # the merged vectors in heap (600 MB at 200k x 768); the segment is read back memory-mapped
-        merged = load_segment(self.dd, self.dir, no)
+        merged = load_segment(self.dd, self.dir, no, metacols)  # type: ignore[arg-type]
         with self._write:
             if self.closed or any(self._segs.get(rs.no) is not rs for rs in sources):
                 remove_segment_files(self.dd, self.dir, no)

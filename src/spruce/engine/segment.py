@@ -79,7 +79,9 @@ def _one_chunk(col: pa.ChunkedArray) -> pa.Array:
     return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 
 
-def load_segment(dd: DataDir, ns_dir: str, no: int) -> RowSet:
+def load_segment(dd: DataDir, ns_dir: str, no: int, cols: MetaColumns | None = None) -> RowSet:
+    """Open a sealed segment memory-mapped; ``cols``: its filter columns when the writer still has them (reading
+    them back rebuilt the same dictionaries in Python)."""
     table = _read_ipc(dd, seg_key(ns_dir, no))
     n = table.num_rows
     raw_ids = _one_chunk(table.column("id"))
@@ -101,10 +103,10 @@ def load_segment(dd: DataDir, ns_dir: str, no: int) -> RowSet:
         s = meta[row]
         return s.as_buffer().to_pybytes() if s.is_valid else None
 
-    def cols() -> MetaColumns:
+    def read_cols() -> MetaColumns:
         return MetaColumns.from_arrow(_read_ipc(dd, seg_key(ns_dir, no, "cols.arrow")))
 
-    rs = RowSet(no=no, ids=ids, vectors=vectors, norms=norms, sparse=sparse, metadata=metadata, cols=cols)
+    rs = RowSet(no=no, ids=ids, vectors=vectors, norms=norms, sparse=sparse, metadata=metadata, cols=cols or read_cols)
     rs.cols  # noqa: B018  (load filter columns now, not on the first query)
     rs.raw_ids = raw_ids
     rs.raw_metadata = meta

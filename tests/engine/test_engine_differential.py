@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
-import orjson
 import pytest
 from engine_ref import matches, random_filter, random_metadata, scores, sparse_dot
 
@@ -71,7 +71,7 @@ class Harness:
         if self.kind == "sparse" or (self.kind == "hybrid" and self.rng.random() < 0.8):
             sp = self.rand_sparse()
         md = random_metadata(self.rng)
-        raw = None if md is None else json.dumps(md, ensure_ascii=False).encode()  # not orjson's byte layout
+        raw = None if md is None else json.dumps(md, ensure_ascii=False).encode()  # not msgspec's byte layout
         rec = Record(rid, values, None if sp is None else sp[0], None if sp is None else sp[1], raw)
         return rec, Ref(values, sp, md, raw)
 
@@ -111,7 +111,7 @@ class Harness:
                 ref.sp = sp
             if set_md:
                 ref.md = {**(ref.md or {}), **set_md}
-                ref.raw = orjson.dumps(ref.md)
+                ref.raw = msgspec.json.encode(ref.md)
 
     def op_delete_where(self) -> None:
         f = random_filter(self.rng)
@@ -132,7 +132,7 @@ class Harness:
             for i in hit:
                 ref = self.model[i]
                 ref.md = {**(ref.md or {}), **set_md}
-                ref.raw = orjson.dumps(ref.md)
+                ref.raw = msgspec.json.encode(ref.md)
 
     # ---- checks ------------------------------------------------------------------------------------------------
     def check(self) -> None:

@@ -14,8 +14,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from itertools import islice
 
+import msgspec
 import numpy as np
-import orjson
 import pyarrow as pa
 
 from spruce.engine import walcodec
@@ -34,6 +34,10 @@ from spruce.errors import InvalidArgument
 from spruce.storage.datadir import DataDir
 
 View = tuple[tuple[RowSet, np.ndarray | None], ...]
+
+_json_decode = msgspec.json.Decoder().decode
+_json_encode = msgspec.json.Encoder().encode
+
 
 
 def _loc(no: int, row: int) -> int:
@@ -603,14 +607,14 @@ def top_k_positions(scores: np.ndarray, k: int, ascending: bool) -> np.ndarray:
 def _doc(raw: bytes | None) -> dict[str, object] | None:
     if not raw:
         return None
-    doc = orjson.loads(raw)
+    doc = _json_decode(raw)
     return doc if isinstance(doc, dict) else None
 
 
 def _merge_metadata(raw: bytes | None, set_metadata: dict[str, object]) -> bytes:
     doc = _doc(raw) or {}
     doc.update(set_metadata)
-    return orjson.dumps(doc)
+    return _json_encode(doc)
 
 
 def _concat_rows(parts: list[tuple[RowSet, np.ndarray]]) -> dict[str, object]:

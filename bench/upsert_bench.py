@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import resource
 import shutil
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -38,6 +40,7 @@ def _client(url: str, dim: int, n: int, lo: int, hi: int, batch: int, out: mp.Qu
     index = Pinecone(api_key="bench", host=url).index("upsert-bench")
     x = _vectors(n, dim)
     latencies = []
+    before = resource.getrusage(resource.RUSAGE_SELF)
     for start in range(lo, hi, batch):
         rows = range(start, min(start + batch, hi))
         vectors = [{"id": f"v{i}", "values": x[i].tolist(), "metadata": {"bucket": i % 1000, "even": i % 2 == 0}}
@@ -45,7 +48,8 @@ def _client(url: str, dim: int, n: int, lo: int, hi: int, batch: int, out: mp.Qu
         t0 = time.perf_counter()
         index.upsert(vectors=vectors)
         latencies.append(time.perf_counter() - t0)
-    out.put(latencies)
+    after = resource.getrusage(resource.RUSAGE_SELF)  # the upsert loop only, not the data generation
+    out.put((latencies, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime))
 
 
 def _queries(index, x: np.ndarray, nq: int, flt: dict | None, mask: np.ndarray) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
@@ -85,15 +89,24 @@ def main() -> None:
         out: mp.Queue = mp.Queue()
         procs = [mp.Process(target=_client, args=(server.url, args.dim, args.n, lo, hi, args.batch, out))
                  for lo, hi in pairwise(bounds)]
+        server_process = psutil.Process(server.proc.pid)
+        cpu0 = server_process.cpu_times()
         t0 = time.perf_counter()
         for p in procs:
             p.start()
-        latencies = [lat for _ in procs for lat in out.get()]
+        results = [out.get() for _ in procs]
         for p in procs:
             p.join()
         elapsed = time.perf_counter() - t0
+        cpu1 = server_process.cpu_times()
+        latencies = [lat for lats, _ in results for lat in lats]
+        batches = args.n / args.batch
+        server_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / batches * 1e3
+        client_cpu = sum(cpu for _, cpu in results) / batches * 1e3
         rows.append(("upsert throughput", f"{args.n / elapsed:,.0f} vectors/s ({args.clients} clients, "
                                           f"batches of {args.batch}, {elapsed:.1f} s)"))
+        rows.append(("CPU per batch: server / clients", f"{server_cpu:.1f} ms / {client_cpu:.1f} ms "
+                                                        "(includes the server's background merges)"))
         rows.append(("upsert batch latency p50 / p99",
                      f"{np.percentile(latencies, 50) * 1e3:.1f} / {np.percentile(latencies, 99) * 1e3:.1f} ms"))
 

@@ -81,6 +81,10 @@ def test_metrics_match_the_api(spruce: SpruceServer) -> None:
 
     assert value(samples, "spruce_index_segments", index="m1") >= 1  # imports write sealed segments
     assert value(samples, "spruce_index_segments", index="m2") == 0  # upserts wait in the WAL + memtable
+    assert value(samples, "spruce_index_memtable_rows", index="m2") == 10  # three upserts of the same ten ids
+    assert value(samples, "spruce_index_wal_bytes", index="m2") > 0
+    assert value(samples, "spruce_index_unindexed_rows", index="m2") == 10
+    assert value(samples, "spruce_index_memtable_rows", index="m1") == 0  # imports write segments directly
     assert value(samples, "spruce_request_duration_seconds_count", operation="query") == 6
     assert value(samples, "spruce_request_duration_seconds_count", operation="upsert") == 3
     assert value(samples, "spruce_request_duration_seconds_bucket", operation="upsert", le="+Inf") == 3

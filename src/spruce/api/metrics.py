@@ -141,16 +141,29 @@ def _index_families(services: Services) -> Iterator[Metric]:
     namespaces = GaugeMetricFamily("spruce_index_namespaces", "Namespaces per index.", labels=["index"])
     segments = GaugeMetricFamily("spruce_index_segments", "Sealed segments per index (memtable not included).",
                                  labels=["index"])
+    wal = GaugeMetricFamily("spruce_index_wal_bytes", "Write-ahead log bytes not yet sealed into segments.",
+                            labels=["index"])
+    memtable = GaugeMetricFamily("spruce_index_memtable_rows", "Rows in memtables (not yet in a segment).",
+                                 labels=["index"])
+    unindexed = GaugeMetricFamily(
+        "spruce_index_unindexed_rows",
+        "Rows answered by exact scan because their ANN index is not built yet (0 = fully indexed).",
+        labels=["index"],
+    )
     for record in services.catalog.list_indexes():
         try:
             store = services.engine.open_index(record.name)
         except KeyError:
             continue  # dropped between the two reads
         counts = store.namespaces()
+        stats = [ns.stats() for ns in store.all_namespaces()]
         vectors.add_metric([record.name], sum(counts.values()))
         namespaces.add_metric([record.name], len(counts))
-        segments.add_metric([record.name], sum(len(ns.segments_view()) for ns in store.all_namespaces()))
-    yield from (vectors, namespaces, segments)
+        segments.add_metric([record.name], sum(s.segments for s in stats))
+        wal.add_metric([record.name], sum(s.wal_bytes for s in stats))
+        memtable.add_metric([record.name], sum(s.memtable_rows for s in stats))
+        unindexed.add_metric([record.name], sum(s.unindexed_rows for s in stats))
+    yield from (vectors, namespaces, segments, wal, memtable, unindexed)
 
 
 def metrics_route(metrics: Metrics) -> Route:

@@ -12,6 +12,7 @@ import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 
 import msgspec
@@ -34,6 +35,14 @@ from spruce.errors import InvalidArgument
 from spruce.storage.datadir import DataDir
 
 View = tuple[tuple[RowSet, np.ndarray | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceStats:
+    wal_bytes: int  # write-ahead log not yet sealed into a segment
+    memtable_rows: int
+    segments: int
+    unindexed_rows: int  # rows answered by exact scan: the memtable and segments without an ANN index yet
 
 _json_decode = msgspec.json.Decoder().decode
 _json_encode = msgspec.json.Encoder().encode
@@ -511,6 +520,14 @@ class NamespaceStore:
 
     def segments_view(self) -> View:
         return self._view
+
+    def stats(self) -> NamespaceStats:
+        """Cheap counters for monitoring: read without locks, so a concurrent write may be half counted."""
+        view = self._view
+        unindexed = sum(rs.n for rs, _ in view if rs.ann is None)
+        mem_rows = len(self._mem)
+        return NamespaceStats(wal_bytes=self._wal.bytes, memtable_rows=mem_rows, segments=len(view),
+                              unindexed_rows=unindexed + mem_rows)
 
     def attach_index(self, rs: RowSet, ann: Ann) -> None:
         """Persist a freshly built ANN index and let queries use it (the segment itself is unchanged)."""

@@ -33,6 +33,7 @@ from spruce.engine.segment import load_segment, remove_segment_files, seg_key, w
 from spruce.engine.wal import Wal
 from spruce.errors import InvalidArgument
 from spruce.storage.datadir import DataDir
+from spruce.validation import metadata_problem
 
 View = tuple[tuple[RowSet, np.ndarray | None], ...]
 
@@ -629,9 +630,15 @@ def _doc(raw: bytes | None) -> dict[str, object] | None:
 
 
 def _merge_metadata(raw: bytes | None, set_metadata: dict[str, object]) -> bytes:
+    """The stored metadata with ``set_metadata`` laid over it; refused when the result breaks the record rules
+    (e.g. two fields each under 40 KB that together are over). Callers merge before writing anything."""
     doc = _doc(raw) or {}
     doc.update(set_metadata)
-    return _json_encode(doc)
+    merged = _json_encode(doc)
+    problem = metadata_problem(doc, len(merged))
+    if problem:
+        raise InvalidArgument(f"After setMetadata, {problem}")
+    return merged
 
 
 def _concat_rows(parts: list[tuple[RowSet, np.ndarray]]) -> dict[str, object]:

@@ -140,7 +140,7 @@ class VectorService:
         if (record_id is None) == (flt is None):
             raise InvalidArgument("Specify exactly one of id or filter")
         if set_metadata is not None:
-            encode_metadata(set_metadata)  # the merged result is checked again by size below
+            encode_metadata(set_metadata)  # the engine checks the merged result again before writing
         if flt is not None:
             if values is not None or sparse is not None:
                 raise InvalidArgument("Updating by filter can change only metadata (setMetadata)")
